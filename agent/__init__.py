@@ -1,0 +1,1 @@
+"""The sample FastAPI task-planning agent: the workload every lab deploys."""

@@ -1,0 +1,1 @@
+"""Grading: pure functions over manifests, cluster snapshots and timelines -> results."""

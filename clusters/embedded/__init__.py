@@ -1,0 +1,1 @@
+"""The embedded cluster: our Kubernetes API server, controllers and process kubelet."""

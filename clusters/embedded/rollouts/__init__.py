@@ -1,0 +1,1 @@
+"""The embedded Argo Rollouts controller, one module per concern."""

@@ -1,0 +1,1 @@
+"""The lab catalog, the learner runtime (widgets, traffic, progress) and the `rollout-lab` CLI."""

@@ -1,0 +1,1 @@
+"""Command groups of the `rollout-lab` CLI; each module defines `register(subparsers)`."""
