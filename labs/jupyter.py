@@ -62,6 +62,9 @@ def jupyter_command(
         f"--ServerApp.root_dir={notebooks}",
         f"--IdentityProvider.token={token}",
     ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Containers and CI run as root; JupyterLab refuses that unless told it is intended.
+        argv.append("--allow-root")
     env = dict(os.environ)
     env.update(extra_env or {})
     url = f"http://127.0.0.1:{port}/lab?token={token}"
