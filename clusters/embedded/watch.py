@@ -1,0 +1,255 @@
+"""Watch streams: per-watcher filtering, bounded queues and bookmarks.
+
+The store feeds every change to every registered `Watcher` while holding its lock; a watcher
+only filters and appends to its own bounded queue, so a consumer that never reads cannot slow
+writers down. When the queue overflows the watcher stops accepting events and its stream ends
+after the queued ones (as the apiserver drops slow watchers); clients then re-watch from the
+last resourceVersion they saw, which the store's history can usually still serve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from clusters.embedded.resources import ResourceType
+from clusters.embedded.selectors import FieldSelector, LabelSelector, object_fields
+from clusters.embedded.store_db import clone
+
+__all__ = ["INITIAL_EVENTS_END", "ChangeEvent", "WatchFilter", "Watcher"]
+
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """One committed change; `obj` and `prev` are immutable snapshots owned by the store."""
+
+    rv: int
+    type_key: tuple[str, str]  # (group, plural)
+    type: str  # ADDED, MODIFIED or DELETED
+    obj: dict[str, Any]
+    prev: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class WatchFilter:
+    """Which objects of one resource type a watch (or list) selects."""
+
+    resource: ResourceType
+    namespace: str | None = None
+    name: str | None = None
+    labels: LabelSelector = field(default_factory=LabelSelector)
+    fields: FieldSelector = field(default_factory=FieldSelector)
+
+    def matches(self, obj: dict[str, Any]) -> bool:
+        meta = obj.get("metadata") or {}
+        if self.namespace is not None and meta.get("namespace", "") != self.namespace:
+            return False
+        if self.name is not None and meta.get("name") != self.name:
+            return False
+        if not self.labels.matches(meta.get("labels")):
+            return False
+        return self.fields.empty or self.fields.matches(object_fields(self.resource, obj))
+
+    def convert(self, event: ChangeEvent) -> tuple[str, dict[str, Any]] | None:
+        """The event this watcher sees, moving objects in/out of the selection as upstream."""
+        now = event.type != "DELETED" and self.matches(event.obj)
+        before = event.prev is not None and self.matches(event.prev)
+        if now and not before:
+            return "ADDED", event.obj
+        if now and before:
+            return "MODIFIED", event.obj
+        if before:
+            if event.type == "DELETED":
+                return "DELETED", event.obj
+            # Left the selection: the previous content, stamped with this event's RV.
+            assert event.prev is not None
+            prev_meta = {**event.prev["metadata"], "resourceVersion": str(event.rv)}
+            return "DELETED", {**event.prev, "metadata": prev_meta}
+        return None
+
+
+def bookmark(resource: ResourceType, rv: int, initial_end: bool = False) -> dict[str, Any]:
+    """A BOOKMARK event object carrying only kind, apiVersion and resourceVersion."""
+    meta: dict[str, Any] = {"resourceVersion": str(rv)}
+    if initial_end:
+        meta["annotations"] = {INITIAL_EVENTS_END: "true"}
+    return {"kind": resource.kind, "apiVersion": resource.api_version, "metadata": meta}
+
+
+class Watcher:
+    """An event stream: `async for event in watcher` or `watcher.next_event(timeout)`.
+
+    Events are `{"type": ..., "object": ...}` dicts with deep-copied objects.
+    """
+
+    def __init__(
+        self,
+        watch_filter: WatchFilter,
+        start_rv: int,
+        *,
+        max_queue: int,
+        allow_bookmarks: bool,
+        bookmark_interval: float,
+        on_close: Callable[[Watcher], None],
+    ) -> None:
+        self.filter = watch_filter
+        self.overflowed = False
+        self._initial: deque[tuple[str, dict[str, Any]]] = deque()
+        self._queue: deque[tuple[str, dict[str, Any]]] = deque()
+        self._max_queue = max_queue
+        self._allow_bookmarks = allow_bookmarks
+        self._bookmark_interval = bookmark_interval
+        self._on_close = on_close
+        self._fed_rv = start_rv
+        self._ended = False  # no more events will be accepted; stream ends once drained
+        self._closed = False
+        self._last_sent = time.monotonic()
+        self._cond = threading.Condition(threading.Lock())
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeup: asyncio.Event | None = None
+        self._async_waiting = False
+
+    # -- producer side (the store calls these under its lock) --------------------------------
+
+    def push_initial(self, event_type: str, obj: dict[str, Any]) -> None:
+        """Queue a synthetic or replayed event; not bounded (it is a snapshot the caller asked)."""
+        with self._cond:
+            self._initial.append((event_type, obj))
+
+    def push_final_error(self, status: dict[str, Any]) -> None:
+        """Queue an ERROR event and end the stream after it."""
+        with self._cond:
+            self._initial.append(("ERROR", status))
+            self._ended = True
+            self._wake_locked()
+
+    def offer(self, event: ChangeEvent) -> bool:
+        """Filter and enqueue a live change; False when the watcher overflowed and must go."""
+        with self._cond:
+            if self._ended:
+                return False
+            self._fed_rv = event.rv
+            if event.type_key != (self.filter.resource.group, self.filter.resource.plural):
+                return True
+            converted = self.filter.convert(event)
+            if converted is None:
+                return True
+            if len(self._queue) >= self._max_queue:
+                self.overflowed = True
+                self._ended = True
+                self._wake_locked()
+                return False
+            self._queue.append(converted)
+            self._wake_locked()
+            return True
+
+    def note_rv(self, rv: int) -> None:
+        """Advance the bookmark RV for a change to another resource type."""
+        with self._cond:
+            self._fed_rv = rv
+
+    def wake(self) -> None:
+        with self._cond:
+            self._wake_locked()
+
+    def _wake_locked(self) -> None:
+        self._cond.notify_all()
+        if self._async_waiting and self._loop is not None and self._wakeup is not None:
+            self._async_waiting = False
+            # A RuntimeError means the consumer's loop is closed: nobody is listening.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    # -- consumer side -------------------------------------------------------------------------
+
+    def _pop_locked(self) -> dict[str, Any] | None:
+        source = self._initial or self._queue
+        if not source:
+            return None
+        event_type, obj = source.popleft()
+        self._last_sent = time.monotonic()
+        return {"type": event_type, "object": clone(obj)}
+
+    def _bookmark_due_in(self) -> float | None:
+        if not self._allow_bookmarks:
+            return None
+        return max(0.0, self._last_sent + self._bookmark_interval - time.monotonic())
+
+    def _bookmark_locked(self) -> dict[str, Any]:
+        self._last_sent = time.monotonic()
+        return {"type": "BOOKMARK", "object": bookmark(self.filter.resource, self._fed_rv)}
+
+    def __aiter__(self) -> Watcher:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._cond:
+                event = self._pop_locked()
+                if event is not None:
+                    return event
+                if self._ended or self._closed:
+                    raise StopAsyncIteration
+                if self._loop is not loop or self._wakeup is None:
+                    self._loop, self._wakeup = loop, asyncio.Event()
+                self._wakeup.clear()
+                self._async_waiting = True
+                wakeup, timeout = self._wakeup, self._bookmark_due_in()
+            try:
+                await asyncio.wait_for(wakeup.wait(), timeout)
+            except TimeoutError:
+                with self._cond:
+                    if not self._initial and not self._queue and not self._ended:
+                        return self._bookmark_locked()
+            finally:
+                with self._cond:
+                    self._async_waiting = False
+
+    def next_event(self, timeout: float | None = None) -> dict[str, Any] | None:
+        """Blocking variant for threads: the next event, or None at end of stream or timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while True:
+                event = self._pop_locked()
+                if event is not None:
+                    return event
+                if self._ended or self._closed:
+                    return None
+                waits = [t for t in (self._bookmark_due_in(),) if t is not None]
+                if deadline is not None:
+                    waits.append(deadline - time.monotonic())
+                wait = min(waits) if waits else None
+                if wait is not None and wait <= 0:
+                    due = self._bookmark_due_in()
+                    if due is not None and due <= 0:
+                        return self._bookmark_locked()
+                    return None
+                self._cond.wait(wait)
+
+    @property
+    def ended(self) -> bool:
+        """True once no further events will arrive (queued ones may remain)."""
+        return self._ended or self._closed
+
+    def close_nowait(self) -> None:
+        """Stop the stream and unregister from the store; safe from any thread, idempotent."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._initial.clear()
+            self._queue.clear()
+            self._wake_locked()
+        self._on_close(self)
+
+    async def close(self) -> None:
+        self.close_nowait()
