@@ -1,0 +1,184 @@
+"""The process kubelet: pods bound to this node run as local processes on loopback pod IPs.
+
+Driven by plain pod dicts: call `sync_pod` on every ADDED/MODIFIED pod and `forget_pod` when
+the object vanished. Each pod gets its own address in 127.1.0.0/16 (Linux routes 127/8 to
+the loopback device), so containers listen on podIP:containerPort exactly as declared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from clusters.embedded.clock import Clock
+from clusters.embedded.dns import DNS_FILE_NAME
+from clusters.embedded.kubelet.container import PodContext
+from clusters.embedded.kubelet.environment import ObjectLookup
+from clusters.embedded.kubelet.images import ImageCatalog
+from clusters.embedded.kubelet.logs import remove_pod_logs
+from clusters.embedded.kubelet.pod_worker import PodWorker
+from clusters.embedded.kubelet.reporter import PodReporter
+
+__all__ = ["HOST_IP", "NODE_NAME", "PodIPAllocator", "ProcessKubelet"]
+
+_log = logging.getLogger(__name__)
+
+NODE_NAME = "rollout-lab-node"
+HOST_IP = "127.0.0.1"
+
+
+class PodIPAllocator:
+    """Hands out 127.1.x.y addresses, unique among live pods, cycling before reuse."""
+
+    def __init__(self) -> None:
+        self._in_use: dict[str, str] = {}
+        self._next = 0
+
+    @staticmethod
+    def _address(index: int) -> str:
+        return f"127.1.{index // 254}.{index % 254 + 1}"
+
+    def allocate(self, uid: str) -> str:
+        if uid in self._in_use:
+            return self._in_use[uid]
+        taken = set(self._in_use.values())
+        capacity = 254 * 256
+        for step in range(capacity):
+            address = self._address((self._next + step) % capacity)
+            if address not in taken:
+                self._next = (self._next + step + 1) % capacity
+                self._in_use[uid] = address
+                return address
+        raise RuntimeError("no free pod IP left in 127.1.0.0/16")
+
+    def release(self, uid: str) -> None:
+        self._in_use.pop(uid, None)
+
+    def get(self, uid: str) -> str | None:
+        return self._in_use.get(uid)
+
+
+class ProcessKubelet:
+    """Runs this node's pods as process groups and reports their status through `reporter`."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        state_dir: Path,
+        reporter: PodReporter,
+        node_name: str = NODE_NAME,
+        catalog: ImageCatalog | None = None,
+        object_lookup: ObjectLookup | None = None,
+    ) -> None:
+        self.clock = clock
+        self.state_dir = Path(state_dir)
+        self.reporter = reporter
+        self.node_name = node_name
+        self.catalog = catalog or ImageCatalog()
+        self.object_lookup = object_lookup
+        self.resolver_path = self.state_dir / DNS_FILE_NAME
+        self._ips = PodIPAllocator()
+        self._workers: dict[str, PodWorker] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    def pod_address(self, uid: str) -> str | None:
+        """The pod IP of a live pod, or None."""
+        return self._ips.get(uid)
+
+    def running_pods(self) -> list[str]:
+        """UIDs of pods this kubelet currently manages."""
+        return list(self._workers)
+
+    async def sync_pod(self, pod: dict[str, Any]) -> None:
+        """Bring the pod's processes in line with the object; idempotent, returns at once."""
+        if self._closed:
+            return
+        metadata, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+        uid = str(metadata.get("uid", ""))
+        node = spec.get("nodeName")
+        if not uid or (node and node != self.node_name):
+            return
+        worker = self._workers.get(uid)
+        if metadata.get("deletionTimestamp"):
+            if worker is None:
+                self._report_terminated(pod)
+            elif worker.terminating is None:
+                worker.update(pod)
+                worker.terminating = self._spawn(self._terminate(uid, worker))
+            return
+        if worker is not None:
+            worker.update(pod)
+            return
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            return  # finished before this kubelet started: nothing to run again
+        self._start(pod, uid)
+
+    def _start(self, pod: dict[str, Any], uid: str) -> None:
+        remove_pod_logs(self.state_dir, *self._ns_name(pod))  # a new pod under an old name
+        context = PodContext(
+            pod=pod,
+            pod_ip=self._ips.allocate(uid),
+            host_ip=HOST_IP,
+            clock=self.clock,
+            state_dir=self.state_dir,
+            resolver_path=self.resolver_path,
+            catalog=self.catalog,
+            reporter=self.reporter,
+            lookup=self.object_lookup,
+            notify=lambda: None,
+        )
+        worker = PodWorker(context)
+        self._workers[uid] = worker
+        worker.start()
+
+    @staticmethod
+    def _ns_name(pod: dict[str, Any]) -> tuple[str, str]:
+        metadata = pod.get("metadata") or {}
+        return str(metadata.get("namespace", "default")), str(metadata.get("name", ""))
+
+    def _spawn(self, coroutine: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _report_terminated(self, pod: dict[str, Any]) -> None:
+        namespace, name = self._ns_name(pod)
+        remove_pod_logs(self.state_dir, namespace, name)
+        try:
+            self.reporter.pod_terminated(namespace, name, str(pod["metadata"].get("uid", "")))
+        except Exception:
+            _log.exception("reporting termination of pod %s/%s failed", namespace, name)
+
+    async def _terminate(self, uid: str, worker: PodWorker) -> None:
+        try:
+            await worker.terminate()
+        finally:
+            self._workers.pop(uid, None)
+            self._ips.release(uid)
+        self._report_terminated(worker.ctx.pod)
+
+    async def forget_pod(self, uid: str) -> None:
+        """The pod object is gone: kill its processes at once and drop its logs."""
+        worker = self._workers.pop(uid, None)
+        if worker is None:
+            return
+        await worker.kill()
+        self._ips.release(uid)
+        remove_pod_logs(self.state_dir, worker.ctx.namespace, worker.ctx.name)
+
+    async def shutdown(self) -> None:
+        """Kill every pod process group and wait until they are gone."""
+        self._closed = True
+        workers = list(self._workers.values())
+        self._workers.clear()
+        await asyncio.gather(*(worker.kill() for worker in workers), return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,144 @@
+"""One pod on the node: its containers, its status as the kubelet reports it, its ending.
+
+Status follows the kubelet: phase Pending until every container has run, Running while any
+runs or will restart, Succeeded/Failed once all have stopped for good; conditions
+PodScheduled, Initialized, ContainersReady and Ready carry a lastTransitionTime that moves
+only when their status flips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from clusters.embedded.kubelet.container import ContainerRunner, PodContext
+
+__all__ = ["PodWorker", "qos_class"]
+
+_log = logging.getLogger(__name__)
+
+
+def qos_class(spec: dict[str, Any]) -> str:
+    """Guaranteed, Burstable or BestEffort from the containers' requests and limits."""
+    containers = spec.get("containers") or []
+    resources = [container.get("resources") or {} for container in containers]
+    if not any(r.get("requests") or r.get("limits") for r in resources):
+        return "BestEffort"
+    for r in resources:
+        limits, requests = r.get("limits") or {}, r.get("requests") or {}
+        for name in ("cpu", "memory"):
+            if name not in limits or requests.get(name, limits[name]) != limits[name]:
+                return "Burstable"
+    return "Guaranteed"
+
+
+class PodWorker:
+    """Runs one pod's containers and reports its status whenever something changes."""
+
+    def __init__(self, context: PodContext) -> None:
+        self.ctx = context
+        context.notify = self.report
+        self.containers = [
+            ContainerRunner(context, dict(spec))
+            for spec in (context.pod.get("spec") or {}).get("containers") or []
+        ]
+        self.start_time = context.now()
+        self._conditions: dict[str, tuple[str, str]] = {}
+        self._last_reported: dict[str, Any] | None = None
+        self.terminating: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.report()
+        for container in self.containers:
+            container.start()
+
+    def update(self, pod: dict[str, Any]) -> None:
+        """Take the newest object (labels, deletion marks); the spec of a pod does not change."""
+        self.ctx.pod = pod
+
+    @property
+    def finished(self) -> bool:
+        """Every container stopped for good (a completed Job pod, say)."""
+        return bool(self.containers) and all(c.finished for c in self.containers)
+
+    def phase(self) -> str:
+        if any(not c.ever_ran and not c.finished for c in self.containers):
+            return "Pending"
+        if self.containers and all(c.finished or self.ctx.stopping for c in self.containers):
+            states = [c.state.get("terminated") for c in self.containers]
+            if all(state is not None for state in states):
+                return "Succeeded" if all(s["exitCode"] == 0 for s in states) else "Failed"
+        return "Running"
+
+    def _condition(self, kind: str, ok: bool, reason: str = "", message: str = "") -> dict:
+        status = "True" if ok else "False"
+        previous = self._conditions.get(kind)
+        if previous is None or previous[0] != status:
+            self._conditions[kind] = (status, self.ctx.now())
+        condition: dict[str, Any] = {
+            "type": kind,
+            "status": status,
+            "lastProbeTime": None,
+            "lastTransitionTime": self._conditions[kind][1],
+        }
+        if reason and not ok:
+            condition["reason"] = reason
+        if message and not ok:
+            condition["message"] = message
+        return condition
+
+    def status(self) -> dict[str, Any]:
+        """The pod's full `status`, as written through the status subresource."""
+        phase = self.phase()
+        unready = [c.name for c in self.containers if not c.ready]
+        terminal = phase in ("Succeeded", "Failed")
+        if terminal:
+            reason, message = "PodCompleted", ""
+        else:
+            reason = "ContainersNotReady"
+            message = f"containers with unready status: [{' '.join(unready)}]"
+        ready = not unready and not terminal
+        return {
+            "phase": phase,
+            "conditions": [
+                self._condition("Initialized", True),
+                self._condition("Ready", ready, reason, message),
+                self._condition("ContainersReady", ready, reason, message),
+                self._condition("PodScheduled", True),
+            ],
+            "hostIP": self.ctx.host_ip,
+            "hostIPs": [{"ip": self.ctx.host_ip}],
+            "podIP": self.ctx.pod_ip,
+            "podIPs": [{"ip": self.ctx.pod_ip}],
+            "startTime": self.start_time,
+            "containerStatuses": [c.status() for c in self.containers],
+            "qosClass": qos_class(self.ctx.pod.get("spec") or {}),
+        }
+
+    def report(self) -> None:
+        """Send the status to the API server if it changed since the last report."""
+        status = self.status()
+        if status == self._last_reported:
+            return
+        self._last_reported = status
+        try:
+            self.ctx.reporter.update_pod_status(
+                self.ctx.namespace, self.ctx.name, self.ctx.uid, status
+            )
+        except Exception:
+            _log.exception(
+                "reporting status of pod %s/%s failed", self.ctx.namespace, self.ctx.name
+            )
+
+    async def terminate(self) -> None:
+        """Graceful stop: SIGTERM every container, SIGKILL after the grace period."""
+        self.ctx.stopping = True
+        grace = self.ctx.grace_seconds()
+        await asyncio.gather(*(c.stop(grace) for c in self.containers))
+        self.report()
+
+    async def kill(self) -> None:
+        """Stop at once (the pod object is gone, or the node shuts down)."""
+        self.ctx.stopping = True
+        await asyncio.gather(*(c.kill() for c in self.containers))

@@ -1,0 +1,96 @@
+"""Launcher for pod processes: cluster DNS and pod-IP binding, then the container's program.
+
+`python -m clusters.embedded.podexec --resolver DNS_JSON [--namespace NS] [--pod-ip IP] --
+(-m MODULE | -c CODE | SCRIPT) ARGS...` installs a `socket.getaddrinfo` hook so Service names
+(`svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`, clusterIPs) resolve to the Service
+proxy, makes wildcard binds (0.0.0.0, "") bind the pod IP instead, and runs the program in
+this same process (runpy), so signals sent to the pod's process group reach it directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from clusters.embedded.dns import Resolver
+
+__all__ = ["install_bind_hook", "install_resolver_hook", "main"]
+
+_WILDCARD_HOSTS = {"", "0.0.0.0"}
+
+
+def install_resolver_hook(resolver: Resolver, namespace: str | None) -> None:
+    """Route `socket.getaddrinfo` for Service names through `resolver`."""
+    original = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, bytes):
+            host = host.decode("ascii", "replace")
+        if isinstance(host, str) and host:
+            wanted = port
+            if isinstance(port, bytes):
+                wanted = port.decode("ascii", "replace")
+            address = resolver.resolve(host, wanted, namespace)
+            if address is not None:
+                return original(address[0], address[1], *args, **kwargs)
+        return original(host, port, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
+
+
+def install_bind_hook(pod_ip: str) -> None:
+    """Make IPv4 wildcard binds listen on the pod IP, so pods sharing a port do not clash."""
+    original_bind = socket.socket.bind
+
+    def bind(self: socket.socket, address: Any) -> None:
+        if (
+            self.family == socket.AF_INET
+            and isinstance(address, tuple)
+            and address[0] in _WILDCARD_HOSTS
+        ):
+            address = (pod_ip, *address[1:])
+        original_bind(self, address)
+
+    socket.socket.bind = bind  # type: ignore[method-assign]
+
+
+def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    if "--" not in argv:
+        raise SystemExit("podexec: expected `--` followed by the program to run")
+    split = argv.index("--")
+    parser = argparse.ArgumentParser(prog="podexec", description=__doc__)
+    parser.add_argument("--resolver", type=Path, required=True, help="path of dns.json")
+    parser.add_argument("--namespace", default=os.environ.get("POD_NAMESPACE"))
+    parser.add_argument("--pod-ip", default=None, help="bind wildcard addresses to this IP")
+    options = parser.parse_args(argv[:split])
+    program = argv[split + 1 :]
+    if not program:
+        raise SystemExit("podexec: no program given after `--`")
+    return options, program
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Install the hooks, then run the program as `python` would."""
+    options, program = _parse(list(sys.argv[1:] if argv is None else argv))
+    install_resolver_hook(Resolver(options.resolver), options.namespace)
+    if options.pod_ip:
+        install_bind_hook(options.pod_ip)
+    if program[0] == "-m" and len(program) >= 2:
+        sys.argv = [program[1], *program[2:]]
+        runpy.run_module(program[1], run_name="__main__", alter_sys=True)
+    elif program[0] == "-c" and len(program) >= 2:
+        sys.argv = ["-c", *program[2:]]
+        exec(compile(program[1], "<string>", "exec"), {"__name__": "__main__"})
+    else:
+        sys.argv = list(program)
+        sys.path.insert(0, str(Path(program[0]).resolve().parent))
+        runpy.run_path(program[0], run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()
