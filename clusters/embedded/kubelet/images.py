@@ -77,7 +77,7 @@ def _lab_images() -> dict[str, ImageSpec]:
             name=name,
             entrypoint=("python", "-m", "agent"),
             cmd=("serve",),
-            env={"AGENT_VERSION": version},
+            env={"AGENT_VERSION": version, "PORT": "8080"},
         )
     traffic = "rollout-lab/traffic:latest"
     images[traffic] = ImageSpec(name=traffic, entrypoint=("python", "-m", "agent.traffic"))

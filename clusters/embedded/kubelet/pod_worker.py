@@ -46,6 +46,7 @@ class PodWorker:
         self.start_time = context.now()
         self._conditions: dict[str, tuple[str, str]] = {}
         self._last_reported: dict[str, Any] | None = None
+        self._muted = False
         self.terminating: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -118,6 +119,8 @@ class PodWorker:
 
     def report(self) -> None:
         """Send the status to the API server if it changed since the last report."""
+        if self._muted:
+            return
         status = self.status()
         if status == self._last_reported:
             return
@@ -139,6 +142,7 @@ class PodWorker:
         self.report()
 
     async def kill(self) -> None:
-        """Stop at once (the pod object is gone, or the node shuts down)."""
+        """Stop at once, reporting nothing more (the pod object is gone, or the node stops)."""
         self.ctx.stopping = True
+        self._muted = True
         await asyncio.gather(*(c.kill() for c in self.containers))

@@ -1,8 +1,9 @@
 """A tiny HTTP server standing in for a container in the runtime tests.
 
 Env: HOST, PORT (bind), READY ("0" -> /readyz answers 503), HEALTHY_FOR (seconds /healthz
-answers 200, then 500), IGNORE_TERM ("1" -> SIGTERM is ignored), EXIT_AFTER (seconds, then
-exit with EXIT_CODE). `/who` answers the pod name.
+answers 200, then 500), TERM_MARKER (path: on SIGTERM write it and keep running, so only
+SIGKILL ends the process), EXIT_AFTER (seconds, then exit with EXIT_CODE). Every path answers
+the pod name.
 """
 
 import os
@@ -34,8 +35,14 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    if os.environ.get("IGNORE_TERM") == "1":
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    marker = os.environ.get("TERM_MARKER")
+    if marker:
+
+        def note_term(signum, frame):
+            with open(marker, "w") as handle:
+                handle.write("SIGTERM")
+
+        signal.signal(signal.SIGTERM, note_term)
     if "EXIT_AFTER" in os.environ:
         time.sleep(float(os.environ["EXIT_AFTER"]))
         print("exiting", flush=True)
