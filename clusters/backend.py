@@ -8,9 +8,10 @@ a backend whose module is missing or broken only fails when chosen, with a clear
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -30,9 +31,13 @@ __all__ = [
     "BackendUnavailable",
     "ClusterInfo",
     "choose_backend",
+    "clear_backend_record",
     "create_backend",
+    "current_backend",
     "default_state_dir",
     "load_backend",
+    "read_backend_record",
+    "write_backend_record",
 ]
 
 BACKENDS: dict[str, str] = {
@@ -218,3 +223,64 @@ def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:
     if configured:
         return Path(configured).expanduser()
     return Path.home() / ".rollout-lab"
+
+
+_RECORD_FILE = "backend.json"
+_RECORDED_FIELDS = (
+    "time_scale",
+    "namespace",
+    "cluster_name",
+    "kind_binary",
+    "agent_dir",
+    "context",
+    "kubeconfig",
+    "learner",
+    "image_registry",
+)
+
+
+def write_backend_record(name: str, options: BackendOptions) -> Path:
+    """Remember which backend `up` used (and how) so `down`, `status` and labs find it."""
+    record: dict[str, object] = {"backend": name}
+    for key in _RECORDED_FIELDS:
+        value = getattr(options, key)
+        if value is not None:
+            record[key] = str(value) if isinstance(value, Path) else value
+    path = Path(options.state_dir) / _RECORD_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def read_backend_record(state_dir: Path) -> tuple[str, BackendOptions] | None:
+    """The backend name and options `up` recorded in `state_dir`, or None if nothing is up."""
+    path = Path(state_dir) / _RECORD_FILE
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8")[:65536])
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("backend"), str):
+        return None
+    values: dict[str, object] = {k: record[k] for k in _RECORDED_FIELDS if k in record}
+    for key in ("agent_dir", "kubeconfig"):
+        if isinstance(values.get(key), str):
+            values[key] = Path(str(values[key]))
+    return record["backend"], BackendOptions(state_dir=Path(state_dir), **values)  # type: ignore[arg-type]
+
+
+def current_backend(state_dir: Path, runner: Runner | None = None) -> Backend | None:
+    """The backend recorded by the last `up` in `state_dir`, rebuilt, or None."""
+    recorded = read_backend_record(state_dir)
+    if recorded is None:
+        return None
+    name, options = recorded
+    if runner is not None:
+        options = replace(options, runner=runner)
+    return create_backend(name, options)
+
+
+def clear_backend_record(state_dir: Path) -> None:
+    """Forget the recorded backend (after `down`)."""
+    (Path(state_dir) / _RECORD_FILE).unlink(missing_ok=True)

@@ -136,12 +136,12 @@ def _arch_check(facts: MachineFacts, docker: DockerStatus) -> Check:
         asset = kind_asset(facts.system, facts.machine)
     except Exception as error:  # kind_asset explains unsupported platforms
         return Check("architecture", "fail", str(error), "use an amd64 or arm64 machine")
-    node_arch = docker.architecture or facts.machine
+    seen = f", Docker reports {docker.architecture}" if docker.architecture else ""
     return Check(
         "architecture",
         "ok",
-        f"{facts.system}/{facts.machine} (kind asset {asset}, "
-        f"Docker reports {node_arch or 'unknown'}); agent images are built natively",
+        f"{facts.system}/{facts.machine} (kind asset {asset}{seen}); agent images are built "
+        "for the native architecture",
     )
 
 

@@ -170,28 +170,35 @@ def _text(value: str | bytes | None) -> str:
     return value
 
 
-Responder = Callable[[tuple[str, ...]], CommandResult | CommandError]
+Responder = Callable[[tuple[str, ...]], "str | CommandResult | CommandError"]
+Answer = str | CommandResult | CommandError | Responder
+
+
+def _matches(command: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    if not command or not words or os.path.basename(command[0]) != words[0]:
+        return False
+    wanted, args = words[1:], command[1:]
+    return any(args[i : i + len(wanted)] == wanted for i in range(len(args) - len(wanted) + 1))
 
 
 @dataclass
 class ScriptedRunner:
     """A test seam: records every argv and answers from rules matched on argv prefixes.
 
-    `rules` map a prefix (a tuple of leading argv items, compared after the program's
-    basename) to a `CommandResult`-like answer: a string (stdout, exit 0), a
-    `CommandError` (raised), or a callable producing either. Unmatched commands succeed
-    with empty output, so tests script only what matters to them.
+    A rule `(program, *words)` matches a call whose program basename is `program` and whose
+    arguments contain `words` as a contiguous run (so global flags such as kubectl's
+    `--kubeconfig` need not be spelled out). Its answer is a string (stdout, exit 0), a
+    `CommandResult`, a `CommandError` (raised), or a callable producing one of those.
+    Unmatched commands succeed with empty output, so tests script only what matters.
     """
 
-    rules: list[tuple[tuple[str, ...], str | CommandError | Responder]] = field(
-        default_factory=list
-    )
+    rules: list[tuple[tuple[str, ...], Answer]] = field(default_factory=list)
     calls: list[tuple[str, ...]] = field(default_factory=list)
     inputs: list[str | None] = field(default_factory=list)
 
-    def on(self, *prefix: str, answer: str | CommandError | Responder = "") -> ScriptedRunner:
+    def on(self, *words: str, answer: Answer = "") -> ScriptedRunner:
         """Add a rule; later rules win over earlier ones."""
-        self.rules.insert(0, (tuple(prefix), answer))
+        self.rules.insert(0, (tuple(words), answer))
         return self
 
     def run(
@@ -206,10 +213,9 @@ class ScriptedRunner:
         command = tuple(str(part) for part in argv)
         self.calls.append(command)
         self.inputs.append(input_text)
-        key = (os.path.basename(command[0]), *command[1:]) if command else ()
-        answer: str | CommandError | Responder = ""
-        for prefix, candidate in self.rules:
-            if key[: len(prefix)] == prefix:
+        answer: str | CommandResult | CommandError | Responder = ""
+        for words, candidate in self.rules:
+            if _matches(command, words):
                 answer = candidate
                 break
         if callable(answer) and not isinstance(answer, CommandError):

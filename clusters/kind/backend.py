@@ -39,6 +39,7 @@ class KindBackend:
     ports: tuple[PortMapping, ...] = tuple(PortMapping(p, p) for p in DEFAULT_NODE_PORTS)
     kind_binary: str | None = None
     retain_on_failure: bool = False
+    ready_timeout: float = 180.0
     runner: Runner = field(default_factory=SubprocessRunner)
     docker: str = "docker"
     port_is_free: Callable[[str, int], bool] = port_is_free
@@ -100,7 +101,7 @@ class KindBackend:
     def up(self, progress: Progress) -> ClusterInfo:
         from clusters.kind.steps import kind_up_steps
 
-        run_steps(kind_up_steps(self, progress), progress)
+        run_steps(kind_up_steps(self, progress, ready_timeout=self.ready_timeout), progress)
         return self.info()
 
     def info(self) -> ClusterInfo:
