@@ -102,7 +102,11 @@ class RequestRecord:
 
 
 class ObserveMiddleware:
-    """Time every HTTP request, tag responses with X-Agent-Version and report a record."""
+    """Time every HTTP request, tag responses with X-Agent-Version and report a record.
+
+    The record is reported just before the last body chunk goes out, so a client that reads
+    `/stats` right after its own request always sees that request counted.
+    """
 
     def __init__(
         self, app: ASGIApp, version: str, on_finish: Callable[[RequestRecord], None]
@@ -118,17 +122,13 @@ class ObserveMiddleware:
         started = time.perf_counter()
         status = 500
         state = scope.setdefault("state", {})
+        reported = False
 
-        async def send_tagged(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message).append("x-agent-version", self.version)
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_tagged)
-        finally:
+        def report() -> None:
+            nonlocal reported
+            if reported:
+                return
+            reported = True
             self.on_finish(
                 RequestRecord(
                     method=scope["method"],
@@ -138,3 +138,17 @@ class ObserveMiddleware:
                     priorities=list(state.get(PRIORITIES_STATE_KEY, [])),
                 )
             )
+
+        async def send_tagged(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append("x-agent-version", self.version)
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                report()  # before the client can see the answer, so /stats already counts it
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tagged)
+        finally:
+            report()
