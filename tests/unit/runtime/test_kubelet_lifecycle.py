@@ -78,7 +78,7 @@ def test_pod_becomes_ready_on_its_own_ip_and_reports_a_typed_status(catalog, rep
         "ContainersReady": "True",
         "PodScheduled": "True",
     }
-    assert [s["conditions"][1]["status"] for s in reporter.statuses["web-a"]][0] == "False"
+    assert reporter.statuses["web-a"][0]["conditions"][1]["status"] == "False"
     assert {"Pulled", "Created", "Started"} <= set(reporter.reasons("web-a"))
     log = tmp_path / "logs" / "demo" / "web-a" / "app" / "0.log"
     assert "request /who" in log.read_text()
