@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -29,10 +30,22 @@ def _config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Confi
     )
 
 
+def _drained(signum: int, frame: object) -> None:
+    """SIGTERM handler in force once uvicorn has drained: nothing left to do, exit normally."""
+
+
 def serve(version: str, host: str = "0.0.0.0", port: int = 8080, log_level: str = "info") -> None:
-    """Serve one version until SIGINT/SIGTERM (uvicorn drains in-flight requests first)."""
+    """Serve one version until SIGINT/SIGTERM; in-flight requests finish, then it returns.
+
+    uvicorn restores the previous handlers after shutting down and re-delivers the signal;
+    with `_drained` installed, a drained SIGTERM ends in exit code 0 rather than 143.
+    """
     app = create_app(version)
-    uvicorn.Server(_config(app, host, port, log_level)).run()
+    previous = signal.signal(signal.SIGTERM, _drained)
+    try:
+        uvicorn.Server(_config(app, host, port, log_level)).run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class ServerThread:
