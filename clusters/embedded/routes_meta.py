@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from clusters.embedded import crds, openapi
 from clusters.embedded.discovery import (
     aggregated_discovery,
     api_group,
@@ -46,6 +45,8 @@ _CRD_RV = "1"
 
 
 def _openapi(context: ServerContext) -> dict[str, tuple[bytes, str]]:
+    from clusters.embedded import openapi
+
     cached = context.cache.get("openapi")
     if cached is None:
         cached = {}
@@ -106,6 +107,8 @@ def handle_special(context: ServerContext, request: ApiRequest, route: SpecialRo
 
 
 def _crd_objects(context: ServerContext) -> list[dict[str, Any]]:
+    from clusters.embedded import crds
+
     cached = context.cache.get("crds")
     if cached is None:
         started = context.cache.setdefault("started", context.clock.stamp())

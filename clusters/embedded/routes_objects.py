@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from clusters.embedded import patch, ssa, tables
 from clusters.embedded.admission_http import (
     admit,
     check_identity,
@@ -72,6 +71,8 @@ def render_objects(
     """A Table for `objects` when the client asked for one, else None."""
     if not wants_table(request.accept):
         return None
+    from clusters.embedded import tables
+
     return tables.to_table(
         resource,
         objects,
@@ -132,13 +133,42 @@ def list_objects(context: ServerContext, request: ApiRequest, route: ResourceRou
     return json_response(body)
 
 
+def _manager(request: ApiRequest) -> str:
+    """The field manager: `fieldManager`, else the User-Agent's program name (as upstream)."""
+    manager = request.param("fieldManager")
+    if manager:
+        if len(manager) > 128:
+            raise bad_request("fieldManager must not be longer than 128 characters")
+        return manager
+    agent = request.headers.get("user-agent", "").split("/", 1)[0].strip()
+    return agent[:128] or "unknown"
+
+
+def _track(
+    request: ApiRequest,
+    resource: ResourceType,
+    old: dict[str, Any] | None,
+    new: dict[str, Any],
+    subresource: str | None,
+) -> dict[str, Any]:
+    """Record the write in managedFields (operation Update) for non-apply writes."""
+    from clusters.embedded import ssa
+
+    return ssa.track_update(
+        resource, old, new, manager=_manager(request), subresource=subresource or ""
+    )
+
+
 def _store_create(
     context: ServerContext,
     request: ApiRequest,
     resource: ResourceType,
     obj: dict[str, Any],
     warnings: list[str],
+    track: bool = True,
 ) -> ApiResponse:
+    if track:
+        obj = _track(request, resource, None, obj, None)
     with ALLOCATION_LOCK:
         prepare_service(context, resource, obj, None)
         created = context.store.create(resource, obj, dry_run=dry_run(request))
@@ -166,7 +196,10 @@ def _store_update(
     obj: dict[str, Any],
     old: dict[str, Any],
     subresource: str | None,
+    track: bool = True,
 ) -> dict[str, Any]:
+    if track:
+        obj = _track(request, resource, old, obj, subresource)
     with ALLOCATION_LOCK:
         if subresource is None:
             prepare_service(context, resource, obj, old)
@@ -209,6 +242,8 @@ def patch_object(
         raise unsupported_media_type(kind, [JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, SSA_PATCH])
     if kind == SSA_PATCH:
         return _server_side_apply(context, request, route, subresource)
+    from clusters.embedded import patch
+
     # Parse once here so hostile bodies (deep nesting, bad JSON) fail as 400 up front.
     decode_structure(request.body, kind)
     for attempt in range(_CONFLICT_RETRIES):
@@ -247,6 +282,8 @@ def _server_side_apply(
                 "required for apply patch",
             )
         )
+    from clusters.embedded import ssa
+
     force = request.param("force").lower() in ("true", "1")
     applied = decode_object(request.body, SSA_PATCH)
     check_type_meta(resource, applied)
@@ -258,16 +295,18 @@ def _server_side_apply(
             if error.code != 404 or subresource is not None:
                 raise
             live = None
-        merged = ssa.server_side_apply(resource, live, applied, manager=manager, force=force)
+        merged = ssa.server_side_apply(
+            resource, live, applied, manager=manager, force=force, subresource=subresource or ""
+        )
         check_type_meta(resource, merged)
         check_identity(resource, merged, route.namespace, route.name)
         if live is None:
             check_new_name(resource, merged)
             obj, warnings = admit(context, request, resource, merged, "CREATE")
-            return _store_create(context, request, resource, obj, warnings)
+            return _store_create(context, request, resource, obj, warnings, track=False)
         obj, warnings = admit(context, request, resource, merged, "UPDATE", live)
         try:
-            updated = _store_update(context, request, resource, obj, live, subresource)
+            updated = _store_update(context, request, resource, obj, live, subresource, track=False)
         except ApiError as error:
             if error.reason == "Conflict" and attempt + 1 < _CONFLICT_RETRIES:
                 continue

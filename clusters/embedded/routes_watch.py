@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from clusters.embedded import tables
 from clusters.embedded.http import ApiRequest, ServerContext, StreamResponse, dump_json
 from clusters.embedded.negotiation import TABLE_TYPE, parse_bool, wants_table
 from clusters.embedded.resources import ResourceType
@@ -77,6 +76,8 @@ def watch_objects(
 async def _frames(
     context: ServerContext, watcher: Any, resource: ResourceType, table_include: str | None
 ) -> AsyncIterator[bytes]:
+    from clusters.embedded import tables
+
     try:
         async for event in watcher:
             obj = event["object"]
