@@ -20,7 +20,15 @@ from checker.results import Visibility
 from checker.rules import RULES, RuleSpec
 from checker.yaml_safe import Document, load_yaml
 
-__all__ = ["RUBRIC_SCHEMA", "CheckSpec", "Rubric", "RubricError", "load_rubric", "parse_rubric"]
+__all__ = [
+    "RUBRIC_SCHEMA",
+    "CheckSpec",
+    "Rubric",
+    "RubricError",
+    "load_rubric",
+    "parse_rubric",
+    "scaffolding_hashes",
+]
 
 _RULE_MODULES = (manifest_rules, strategy_rules, analysis_rules, state_rules, timeline_rules)
 
