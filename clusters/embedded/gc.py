@@ -10,13 +10,18 @@ empties `metadata.finalizers`; whatever was waiting on it then proceeds.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from clusters.embedded.clock import format_timestamp
 from clusters.embedded.resources import ResourceType
 from clusters.embedded.status import ApiError, not_found, status_body
 from clusters.embedded.store_db import clone
-from clusters.embedded.store_errors import rv_precondition_failed, uid_precondition_failed
+from clusters.embedded.store_errors import (
+    forbidden,
+    rv_precondition_failed,
+    uid_precondition_failed,
+)
 
 if TYPE_CHECKING:
     from clusters.embedded.store import ObjKey, Store, TypeKey
@@ -34,7 +39,9 @@ __all__ = [
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
 _NAMESPACES: TypeKey = ("", "namespaces")
+_PODS: TypeKey = ("", "pods")
 _POLICIES = ("Foreground", "Background", "Orphan")
+_PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public")
 
 
 def namespace_terminating(ns: dict[str, Any]) -> bool:
@@ -49,6 +56,8 @@ def ready_to_remove(tk: TypeKey, obj: dict[str, Any]) -> bool:
     meta = obj["metadata"]
     if not meta.get("deletionTimestamp") or meta.get("finalizers"):
         return False
+    if meta.get("deletionGracePeriodSeconds"):
+        return False  # a pod in graceful termination: its kubelet deletes it with grace 0
     return tk != _NAMESPACES or not (obj.get("spec") or {}).get("finalizers")
 
 
@@ -75,6 +84,8 @@ def delete(
         raise rv_precondition_failed(rt, key[1], wanted_rv, meta["resourceVersion"])
     if policy is not None and policy not in _POLICIES:
         raise _bad_policy(policy)
+    if tk == _NAMESPACES and key[1] in _PROTECTED_NAMESPACES:
+        raise forbidden(rt, key[1], "this namespace may not be deleted")
     new = clone(stored)
     new_meta = new["metadata"]
     finalizers = _with_policy(list(new_meta.get("finalizers") or []), policy)
@@ -84,11 +95,14 @@ def delete(
         new_meta.pop("finalizers", None)
     if tk == _NAMESPACES:
         new["status"] = {**(new.get("status") or {}), "phase": "Terminating"}
-    if not new_meta.get("deletionTimestamp"):
-        new_meta["deletionTimestamp"] = format_timestamp(store.clock.now())
-        new_meta["deletionGracePeriodSeconds"] = grace_period_seconds or 0
-        if "generation" in new_meta:
+    grace = _grace_seconds(store, tk, stored, grace_period_seconds)
+    current_grace = new_meta.get("deletionGracePeriodSeconds")
+    if not new_meta.get("deletionTimestamp") or (current_grace and grace < current_grace):
+        if not new_meta.get("deletionTimestamp") and "generation" in new_meta:
             new_meta["generation"] += 1
+        moment = store.clock.now() + timedelta(seconds=grace)
+        new_meta["deletionTimestamp"] = format_timestamp(moment)
+        new_meta["deletionGracePeriodSeconds"] = grace
     if dry_run:
         return new
     if ready_to_remove(tk, new) and tk != _NAMESPACES:
@@ -122,6 +136,20 @@ def after_remove(store: Store, tk: TypeKey, final: dict[str, Any]) -> None:
         ns = store._raw(_NAMESPACES, ("", namespace))
         if ns is not None and namespace_terminating(ns):
             _maybe_finish_namespace(store, namespace)
+
+
+def _grace_seconds(store: Store, tk: TypeKey, obj: dict[str, Any], requested: int | None) -> int:
+    """Termination grace: only for pods bound to a node, and only with graceful deletion on
+    (a kubelet then finishes the delete); every other object is deleted with grace 0."""
+    if tk != _PODS or not store.graceful_pod_deletion:
+        return 0
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
+        return 0
+    if requested is not None:
+        return max(0, requested)
+    default = spec.get("terminationGracePeriodSeconds")
+    return default if isinstance(default, int) and default >= 0 else 30
 
 
 def _with_policy(finalizers: list[str], policy: str | None) -> list[str]:

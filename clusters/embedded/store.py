@@ -25,16 +25,14 @@ from clusters.embedded.selectors import parse_field_selector, parse_label_select
 from clusters.embedded.status import (
     already_exists,
     conflict,
-    expired,
     not_found,
 )
 from clusters.embedded.store_db import SqliteBackend, clone
 from clusters.embedded.store_errors import (
-    continue_expired,
     namespace_terminating,
     uid_precondition_failed,
 )
-from clusters.embedded.store_paging import decode_continue, encode_continue
+from clusters.embedded.store_paging import decode_continue, encode_continue, state_at
 from clusters.embedded.store_rules import (
     ObjKey,
     TypeKey,
@@ -46,11 +44,14 @@ from clusters.embedded.store_rules import (
     stamp_create,
     type_key,
 )
-from clusters.embedded.watch import ChangeEvent, Watcher, WatchFilter, bookmark
+from clusters.embedded.watch import ChangeEvent, Watcher, WatchFilter, prime
 
 __all__ = ["ListResult", "Store"]
 
 _NAMESPACES = next(r for r in RESOURCES if (r.group, r.plural) == ("", "namespaces"))
+
+
+_Objects = list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,12 @@ class Store:
         watch_history: int = 10000,
         watch_queue: int = 1000,
         bookmark_interval: float = 5.0,
+        graceful_pod_deletion: bool = False,
     ) -> None:
         self.clock = clock
+        # Pods on a node then keep deletionTimestamp until their kubelet deletes them with grace
+        # 0 (as upstream); off, every delete is immediate (no kubelet needed, e.g. unit tests).
+        self.graceful_pod_deletion = graceful_pod_deletion
         self._lock = threading.RLock()
         self._objects: dict[TypeKey, dict[ObjKey, dict[str, Any]]] = {}
         self._by_uid: dict[str, tuple[TypeKey, ObjKey]] = {}
@@ -138,10 +143,16 @@ class Store:
                 at_rv = parse_rv(resource_version)
             elif resource_version:
                 parse_rv(resource_version)
-            state = self._state_at(tk, at_rv, bool(continue_token))
+            state = state_at(
+                self._objects.get(tk, {}),
+                self._history,
+                tk,
+                at_rv,
+                current_rv=self._rv,
+                base_rv=self._base_rv,
+                paging=bool(continue_token),
+            )
             keys = sorted(k for k in state if start is None or k > start)
-            if namespace is not None and rt.namespaced:
-                keys = [k for k in keys if k[0] == namespace]
             matching = [k for k in keys if watch_filter.matches(state[k])]
             page = matching if not limit or limit <= 0 else matching[:limit]
             more = len(page) < len(matching)
@@ -152,28 +163,6 @@ class Store:
                 continue_token=encode_continue(at_rv, page[-1]) if more else None,
                 remaining=len(matching) - len(page) if more and not selectors else None,
             )
-
-    def _state_at(self, tk: TypeKey, rv: int, paging: bool) -> dict[ObjKey, dict[str, Any]]:
-        """The objects of one type as they were at `rv`, undoing later history."""
-        current = self._objects.get(tk, {})
-        if rv >= self._rv:
-            return current
-        if rv < self._base_rv:
-            if paging:
-                raise continue_expired()
-            raise expired(f"too old resource version: {rv} ({self._base_rv})")
-        state = dict(current)
-        for event in reversed(self._history):
-            if event.rv <= rv:
-                break
-            if event.type_key != tk:
-                continue
-            key = obj_key(event.obj)
-            if event.prev is None:
-                state.pop(key, None)
-            else:
-                state[key] = event.prev
-        return state
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -287,7 +276,7 @@ class Store:
         field_selector: str = "",
         dry_run: bool = False,
         propagation_policy: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> _Objects:
         """Delete every matching object; returns their last states."""
         with self._lock:
             listed = self.list(
@@ -337,24 +326,17 @@ class Store:
                 bookmark_interval=bookmark_interval or self._bookmark_interval,
                 on_close=self._unregister,
             )
-            if send_initial_events or (rv is None and send_initial_events is None):
-                for key in sorted(self._objects.get(tk, {})):
-                    obj = self._objects[tk][key]
-                    if watch_filter.matches(obj):
-                        watcher.push_initial("ADDED", obj)
-                if send_initial_events:
-                    watcher.push_initial("BOOKMARK", bookmark(rt, self._rv, initial_end=True))
-            elif rv is not None and rv < self._base_rv:
-                message = f"too old resource version: {rv} ({self._base_rv})"
-                watcher.push_final_error(expired(message).status)
-                return watcher
-            elif rv is not None:
-                for event in self._history:
-                    if event.rv > rv and event.type_key == tk:
-                        converted = watch_filter.convert(event)
-                        if converted is not None:
-                            watcher.push_initial(*converted)
-            self._watchers.append(watcher)
+            primed = prime(
+                watcher,
+                self._objects.get(tk, {}),
+                self._history,
+                resource_version=rv,
+                send_initial_events=send_initial_events,
+                current_rv=self._rv,
+                base_rv=self._base_rv,
+            )
+            if primed:
+                self._watchers.append(watcher)
             return watcher
 
     subscribe = watch  # in-process consumers use the same stream of deep-copied dicts

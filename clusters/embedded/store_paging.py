@@ -10,11 +10,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Reversible
 from dataclasses import dataclass
+from typing import Any
 
-from clusters.embedded.store_errors import continue_invalid
+from clusters.embedded.status import expired
+from clusters.embedded.store_errors import continue_expired, continue_invalid
+from clusters.embedded.watch import ChangeEvent
 
-__all__ = ["ContinueToken", "decode_continue", "encode_continue"]
+__all__ = ["ContinueToken", "decode_continue", "encode_continue", "state_at"]
 
 _VERSION = "meta.k8s.io/v1"
 
@@ -46,3 +50,38 @@ def decode_continue(token: str) -> ContinueToken:
     if not (isinstance(start, list) and len(start) == 2 and all(isinstance(s, str) for s in start)):
         raise continue_invalid("encoded start key is malformed")
     return ContinueToken(rv, (start[0], start[1]))
+
+
+def state_at(
+    current: dict[tuple[str, str], dict[str, Any]],
+    history: Reversible[ChangeEvent],
+    type_key: tuple[str, str],
+    rv: int,
+    *,
+    current_rv: int,
+    base_rv: int,
+    paging: bool,
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The objects of one type as they were at `rv`, by undoing the later history.
+
+    `history` must hold every change after `base_rv`; older RVs are 410 Expired.
+    """
+    if rv >= current_rv:
+        return current
+    if rv < base_rv:
+        if paging:
+            raise continue_expired()
+        raise expired(f"too old resource version: {rv} ({base_rv})")
+    state = dict(current)
+    for event in reversed(history):
+        if event.rv <= rv:
+            break
+        if event.type_key != type_key:
+            continue
+        meta = event.obj["metadata"]
+        key = (meta.get("namespace") or "", meta["name"])
+        if event.prev is None:
+            state.pop(key, None)
+        else:
+            state[key] = event.prev
+    return state

@@ -14,15 +14,16 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from clusters.embedded.resources import ResourceType
 from clusters.embedded.selectors import FieldSelector, LabelSelector, object_fields
+from clusters.embedded.status import expired
 from clusters.embedded.store_db import clone
 
-__all__ = ["INITIAL_EVENTS_END", "ChangeEvent", "WatchFilter", "Watcher"]
+__all__ = ["INITIAL_EVENTS_END", "ChangeEvent", "WatchFilter", "Watcher", "bookmark", "prime"]
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
@@ -253,3 +254,42 @@ class Watcher:
 
     async def close(self) -> None:
         self.close_nowait()
+
+
+def prime(
+    watcher: Watcher,
+    current: dict[tuple[str, str], dict[str, Any]],
+    history: Iterable[ChangeEvent],
+    *,
+    resource_version: int | None,
+    send_initial_events: bool | None,
+    current_rv: int,
+    base_rv: int,
+) -> bool:
+    """Queue what a new watch starts with; False when it only gets a 410 and must not go live.
+
+    RV unset/"0" (None here) sends the current state as ADDED unless sendInitialEvents=false;
+    sendInitialEvents=true adds the `initial-events-end` bookmark; RV=N replays history after N.
+    """
+    watch_filter = watcher.filter
+    resource = watch_filter.resource
+    if send_initial_events or (resource_version is None and send_initial_events is None):
+        for key in sorted(current):
+            if watch_filter.matches(current[key]):
+                watcher.push_initial("ADDED", current[key])
+        if send_initial_events:
+            watcher.push_initial("BOOKMARK", bookmark(resource, current_rv, initial_end=True))
+        return True
+    if resource_version is None:
+        return True
+    if resource_version < base_rv:
+        message = f"too old resource version: {resource_version} ({base_rv})"
+        watcher.push_final_error(expired(message).status)
+        return False
+    type_key = (resource.group, resource.plural)
+    for event in history:
+        if event.rv > resource_version and event.type_key == type_key:
+            converted = watch_filter.convert(event)
+            if converted is not None:
+                watcher.push_initial(*converted)
+    return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clusters.embedded.clock import Clock
+from clusters.embedded.clock import Clock, parse_timestamp
 from clusters.embedded.resources import find_plural
 from clusters.embedded.status import ApiError
 from clusters.embedded.store import Store
@@ -40,12 +40,12 @@ def owned_by(owner):
     ]
 
 
-def make(store, rt, name, owners=(), **extra):
+def make(store, rt, name, owners=(), spec=None):
     meta = {"name": name, "namespace": "demo"}
     refs = [ref for owner in owners for ref in owned_by(owner)]
     if refs:
         meta["ownerReferences"] = refs
-    return store.create(rt, {"metadata": meta, "spec": {}, **extra})
+    return store.create(rt, {"metadata": meta, "spec": spec or {}})
 
 
 def names(store, rt):
@@ -81,7 +81,7 @@ def test_finalizer_keeps_object_until_update_empties_it(store):
     )
     pending = store.delete(CONFIGMAPS, "demo", "c", grace_period_seconds=5)
     assert pending["metadata"]["deletionTimestamp"].endswith("Z")
-    assert pending["metadata"]["deletionGracePeriodSeconds"] == 5
+    assert pending["metadata"]["deletionGracePeriodSeconds"] == 0  # grace is for pods only
     live = store.get(CONFIGMAPS, "demo", "c")
     assert live["metadata"]["finalizers"] == ["x/y"]
     live["metadata"]["finalizers"] = ["x/y", "new/one"]
@@ -256,3 +256,56 @@ def test_delete_collection_by_label(store):
     dry = store.delete_collection(CONFIGMAPS, "demo", dry_run=True)
     assert [o["metadata"]["name"] for o in dry] == ["c"]
     assert names(store, CONFIGMAPS) == ["c"]
+
+
+@pytest.fixture
+def graceful():
+    store = Store(None, Clock(), graceful_pod_deletion=True)
+    store.create(NAMESPACES, {"metadata": {"name": "demo"}})
+    yield store
+    store.close()
+
+
+def test_graceful_pod_deletion_waits_for_the_kubelet(graceful):
+    created = make(graceful, PODS, "p", spec={"nodeName": "node-1"})
+    pending = graceful.delete(PODS, "demo", "p")
+    meta = pending["metadata"]
+    assert meta["deletionGracePeriodSeconds"] == 30
+    started = parse_timestamp(created["metadata"]["creationTimestamp"])
+    assert (parse_timestamp(meta["deletionTimestamp"]) - started).total_seconds() >= 29
+    live = graceful.get(PODS, "demo", "p")
+    live["status"] = {"phase": "Running"}
+    graceful.update(PODS, live, subresource="status")  # the kubelet reporting does not remove it
+    assert names(graceful, PODS) == ["p"]
+    graceful.delete(PODS, "demo", "p", grace_period_seconds=0)
+    assert names(graceful, PODS) == []
+
+
+def test_unscheduled_or_finished_pods_go_at_once_even_when_graceful(graceful):
+    make(graceful, PODS, "unscheduled")
+    graceful.delete(PODS, "demo", "unscheduled")
+    done = make(graceful, PODS, "done", spec={"nodeName": "node-1"})
+    done["status"] = {"phase": "Succeeded"}
+    graceful.update(PODS, done, subresource="status")
+    graceful.delete(PODS, "demo", "done")
+    assert names(graceful, PODS) == []
+
+
+def test_foreground_owner_waits_for_terminating_pods(graceful):
+    rs = make(graceful, REPLICASETS, "rs")
+    make(graceful, PODS, "p", [rs], spec={"nodeName": "node-1", "terminationGracePeriodSeconds": 5})
+    graceful.delete(REPLICASETS, "demo", "rs", propagation_policy="Foreground")
+    assert names(graceful, REPLICASETS) == ["rs"]
+    assert graceful.get(PODS, "demo", "p")["metadata"]["deletionGracePeriodSeconds"] == 5
+    graceful.delete(PODS, "demo", "p", grace_period_seconds=0)
+    assert names(graceful, PODS) == names(graceful, REPLICASETS) == []
+
+
+def test_system_namespaces_may_not_be_deleted(store):
+    store.create(NAMESPACES, {"metadata": {"name": "default"}})
+    with pytest.raises(ApiError) as caught:
+        store.delete(NAMESPACES, None, "default")
+    assert caught.value.code == 403
+    assert caught.value.status["message"] == (
+        'namespaces "default" is forbidden: this namespace may not be deleted'
+    )
