@@ -56,7 +56,7 @@ def install_bind_hook(pod_ip: str) -> None:
             address = (pod_ip, *address[1:])
         original_bind(self, address)
 
-    socket.socket.bind = bind  # type: ignore[method-assign]
+    socket.socket.bind = bind  # type: ignore[method-assign, assignment]
 
 
 def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:

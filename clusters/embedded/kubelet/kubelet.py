@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from clusters.embedded.kubelet.environment import ObjectLookup
 from clusters.embedded.kubelet.images import ImageCatalog
 from clusters.embedded.kubelet.logs import remove_pod_logs
 from clusters.embedded.kubelet.pod_worker import PodWorker
+from clusters.embedded.kubelet.process import reap_orphans
 from clusters.embedded.kubelet.reporter import PodReporter
 
 __all__ = ["HOST_IP", "NODE_NAME", "PodIPAllocator", "ProcessKubelet"]
@@ -85,6 +87,9 @@ class ProcessKubelet:
         self._workers: dict[str, PodWorker] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        orphans = reap_orphans(self.state_dir / "pods")
+        if orphans:
+            _log.warning("killed %d pod process group(s) left by a previous run", len(orphans))
 
     def pod_address(self, uid: str) -> str | None:
         """The pod IP of a live pod, or None."""
@@ -132,7 +137,7 @@ class ProcessKubelet:
             lookup=self.object_lookup,
             notify=lambda: None,
         )
-        worker = PodWorker(context)
+        worker = PodWorker(context, on_finished=lambda: self._ips.release(uid))
         self._workers[uid] = worker
         worker.start()
 
@@ -140,6 +145,13 @@ class ProcessKubelet:
     def _ns_name(pod: dict[str, Any]) -> tuple[str, str]:
         metadata = pod.get("metadata") or {}
         return str(metadata.get("namespace", "default")), str(metadata.get("name", ""))
+
+    def _remove_files(self, pod: dict[str, Any]) -> None:
+        """Drop a deleted pod's logs and working directories."""
+        remove_pod_logs(self.state_dir, *self._ns_name(pod))
+        uid = str((pod.get("metadata") or {}).get("uid", ""))
+        if uid:
+            shutil.rmtree(self.state_dir / "pods" / uid, ignore_errors=True)
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.create_task(coroutine)
@@ -149,7 +161,7 @@ class ProcessKubelet:
 
     def _report_terminated(self, pod: dict[str, Any]) -> None:
         namespace, name = self._ns_name(pod)
-        remove_pod_logs(self.state_dir, namespace, name)
+        self._remove_files(pod)
         try:
             self.reporter.pod_terminated(namespace, name, str(pod["metadata"].get("uid", "")))
         except Exception:
@@ -170,7 +182,7 @@ class ProcessKubelet:
             return
         await worker.kill()
         self._ips.release(uid)
-        remove_pod_logs(self.state_dir, worker.ctx.namespace, worker.ctx.name)
+        self._remove_files(worker.ctx.pod)
 
     async def shutdown(self) -> None:
         """Kill every pod process group and wait until they are gone."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from clusters.embedded.kubelet.container import ContainerRunner, PodContext
@@ -36,8 +37,9 @@ def qos_class(spec: dict[str, Any]) -> str:
 class PodWorker:
     """Runs one pod's containers and reports its status whenever something changes."""
 
-    def __init__(self, context: PodContext) -> None:
+    def __init__(self, context: PodContext, on_finished: Callable[[], None] | None = None) -> None:
         self.ctx = context
+        self._on_finished = on_finished
         context.notify = self.report
         self.containers = [
             ContainerRunner(context, dict(spec))
@@ -68,8 +70,9 @@ class PodWorker:
             return "Pending"
         if self.containers and all(c.finished or self.ctx.stopping for c in self.containers):
             states = [c.state.get("terminated") for c in self.containers]
-            if all(state is not None for state in states):
-                return "Succeeded" if all(s["exitCode"] == 0 for s in states) else "Failed"
+            codes = [state["exitCode"] for state in states if state is not None]
+            if len(codes) == len(states):
+                return "Succeeded" if all(code == 0 for code in codes) else "Failed"
         return "Running"
 
     def _condition(self, kind: str, ok: bool, reason: str = "", message: str = "") -> dict:
@@ -121,6 +124,9 @@ class PodWorker:
         """Send the status to the API server if it changed since the last report."""
         if self._muted:
             return
+        if self._on_finished is not None and self.finished:
+            self._on_finished()  # a finished pod keeps its podIP in status but frees the address
+            self._on_finished = None
         status = self.status()
         if status == self._last_reported:
             return

@@ -14,7 +14,10 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["ContainerProcess", "exit_code_of"]
+__all__ = ["PID_FILE", "ContainerProcess", "exit_code_of", "reap_orphans"]
+
+PID_FILE = "pid"
+MARKER = "clusters.embedded.podexec"
 
 
 def exit_code_of(returncode: int) -> int:
@@ -57,6 +60,7 @@ class ContainerProcess:
                 env=self.env,
                 start_new_session=True,
             )
+        (self.cwd / PID_FILE).write_text(str(self._process.pid))
 
     async def wait(self) -> int:
         """Wait for the main process to exit, then clear its group; returns the exit code."""
@@ -64,6 +68,7 @@ class ContainerProcess:
             raise RuntimeError("container process was never started")
         returncode = await self._process.wait()
         self._signal_group(signal.SIGKILL)
+        (self.cwd / PID_FILE).unlink(missing_ok=True)
         self._exit_code = exit_code_of(returncode)
         return self._exit_code
 
@@ -88,3 +93,25 @@ class ContainerProcess:
             except TimeoutError:
                 self._signal_group(signal.SIGKILL)
         return await self.wait()
+
+
+def reap_orphans(pods_dir: Path) -> list[int]:
+    """Kill process groups a previous kubelet left running (it died without shutdown).
+
+    Each container run leaves `<pods_dir>/<uid>/<container>/pid`; a group is killed only if
+    its leader still runs podexec, so a recycled pid of an unrelated process is left alone.
+    """
+    killed = []
+    for pid_file in Path(pods_dir).glob(f"*/*/{PID_FILE}"):
+        try:
+            pid = int(pid_file.read_text().strip())
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            command = b""
+            pid = 0
+        if pid and MARKER.encode() in command:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+                killed.append(pid)
+        pid_file.unlink(missing_ok=True)
+    return killed

@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -285,3 +287,27 @@ def test_shutdown_leaves_no_process_in_any_pod_group(catalog, reporter, tmp_path
             raise AssertionError(f"process group {pid} outlived shutdown")
         except ProcessLookupError:
             pass
+
+
+def test_a_new_kubelet_kills_pod_processes_a_crashed_one_left_behind(reporter, tmp_path):
+    def leave(uid: str, argv: list[str]) -> subprocess.Popen:
+        process = subprocess.Popen(argv, start_new_session=True)
+        folder = tmp_path / "pods" / uid / "app"
+        folder.mkdir(parents=True)
+        (folder / "pid").write_text(str(process.pid))
+        return process
+
+    sleeper = "import time; time.sleep(60)"
+    orphan = leave(
+        "u1",
+        [sys.executable, "-m", "clusters.embedded.podexec", "--resolver", "x", "--", "-c", sleeper],
+    )
+    stranger = leave("u2", [sys.executable, "-c", sleeper])  # its pid is not a pod process
+    try:
+        ProcessKubelet(clock=Clock(1), state_dir=tmp_path, reporter=reporter)
+        assert orphan.wait(timeout=10) == -signal.SIGKILL
+        assert stranger.poll() is None
+    finally:
+        for process in (orphan, stranger):
+            process.kill()
+            process.wait()
