@@ -15,6 +15,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -87,6 +88,14 @@ def _stop(slot: _Slot) -> None:
     slot.conn.close()
 
 
+def _context() -> Any:
+    """`fork` when this process has no other threads (fast start), else `spawn` (always safe)."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def _run_pool(
     rubric: Rubric,
     bundles: Sequence[Path],
@@ -94,7 +103,7 @@ def _run_pool(
     timeout: float,
     progress: Callable[[int, int], None] | None,
 ) -> list[LabResult]:
-    context = multiprocessing.get_context("spawn")
+    context = _context()
     folder = str(rubric.folder)
     slots = [_spawn(context, folder) for _ in range(max(1, min(jobs, len(bundles))))]
     pending = list(enumerate(str(p) for p in bundles))[::-1]

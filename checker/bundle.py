@@ -143,9 +143,9 @@ def _members(archive: zipfile.ZipFile, limits: BundleLimits) -> list[zipfile.Zip
         total += info.file_size
         if total > limits.max_total_bytes:
             raise BundleError(f"bundle expands to more than {limits.max_total_bytes} bytes")
-        if info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
-            if info.file_size > 1_000_000:
-                raise BundleError(f"entry {info.filename!r} is a compression bomb")
+        ratio = info.file_size / info.compress_size if info.compress_size else 0
+        if ratio > limits.max_ratio and info.file_size > 1_000_000:
+            raise BundleError(f"entry {info.filename!r} is a compression bomb")
     return infos
 
 
