@@ -143,6 +143,11 @@ def _merge(schema: dict[str, Any] | None, base: Any, applied: Any, top: bool = F
     return copy.deepcopy(applied)
 
 
+def _leaf(path: Path) -> bool:
+    """List elements (`k:`/`v:` paths) are owned by existence, leaves by value."""
+    return not path or path[-1][0] not in ("k", "v")
+
+
 def _now(now: datetime | str | None) -> str:
     if isinstance(now, str):
         return now
@@ -202,7 +207,7 @@ def server_side_apply(
         (entry, path)
         for entry, paths in others
         for path in sorted(new_set & paths)
-        if lookup(schema, base, path) != lookup(schema, applied, path)
+        if _leaf(path) and lookup(schema, base, path) != lookup(schema, applied, path)
     ]
     if conflicts and not force:
         raise apply_conflict(conflicts)
@@ -236,7 +241,8 @@ def track_update(
     changed = {
         path
         for path in new_fields
-        if path not in old_fields or lookup(schema, old, path) != lookup(schema, new, path)
+        if path not in old_fields
+        or (_leaf(path) and lookup(schema, old, path) != lookup(schema, new, path))
     }
     removed = old_fields - new_fields
     me = {"manager": manager or "unknown", "operation": "Update", "apiVersion": rt.api_version}
