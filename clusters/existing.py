@@ -156,6 +156,8 @@ class ExistingBackend:
         else:
             allowed = api.can_i("create", "namespaces")
             missing = f"create namespace {self.lab_namespace}"
+        if allowed is None:
+            return f"{self.kube_context}: Kubernetes {version} (permissions not checkable)"
         if not allowed:
             raise ExistingClusterError(
                 f"context {self.kube_context!r} may not {missing}; ask the cluster admin for "

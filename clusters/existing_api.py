@@ -23,7 +23,9 @@ class ClusterApi(Protocol):
 
     def server_version(self) -> str: ...
 
-    def can_i(self, verb: str, resource: str, group: str = "", namespace: str = "") -> bool: ...
+    def can_i(self, verb: str, resource: str, group: str = "", namespace: str = "") -> bool | None:
+        """Whether the current user may do it; None when the cluster cannot say."""
+        ...
 
     def crd_established(self, name: str) -> bool | None:
         """True/False for an Established CRD, None when it does not exist."""
@@ -75,7 +77,7 @@ class KubernetesClusterApi:
         info = self._call("reading the server version", client.VersionApi(self._client).get_code)
         return str(info.git_version) if info is not None else "unknown"
 
-    def can_i(self, verb: str, resource: str, group: str = "", namespace: str = "") -> bool:
+    def can_i(self, verb: str, resource: str, group: str = "", namespace: str = "") -> bool | None:
         from kubernetes import client
 
         review = client.V1SelfSubjectAccessReview(
@@ -91,7 +93,9 @@ class KubernetesClusterApi:
             api.create_self_subject_access_review,
             review,
         )
-        return bool(answer is not None and answer.status and answer.status.allowed)
+        if answer is None or answer.status is None:  # authorization API not served
+            return None
+        return bool(answer.status.allowed)
 
     def crd_established(self, name: str) -> bool | None:
         from kubernetes import client

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -114,6 +114,7 @@ def _check_value(path: str, value: Any, kind: type, nested: Any, errors: list[st
         return
     if nested is None:
         return
+    value = cast(Any, value)  # narrowed to `object` above; the branches know its shape
     if kind is dict and isinstance(nested, dict):
         _check_object(path, value, nested, errors)
     elif kind is dict:

@@ -8,6 +8,7 @@ Deployment rolled out and, finally, the controller's leader-election Lease held.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from clusters.kind.pins import (
@@ -80,13 +81,13 @@ def wait_cluster_ready(
     kubectl: Kubectl, timeout: float = 180.0, sleep: Callable[[float], None] | None = None
 ) -> None:
     """API, nodes, default ServiceAccount, CoreDNS — each with its own deadline."""
-    waits = {} if sleep is None else {"sleep": sleep}
+    pause = sleep or time.sleep
 
     def readyz() -> str | None:
         result = kubectl("get", "--raw", "/readyz", check=False, timeout=20)
         return "ok" if result.returncode == 0 and result.stdout.strip() == "ok" else None
 
-    wait_until(readyz, "the API server's /readyz", timeout, **waits)
+    wait_until(readyz, "the API server's /readyz", timeout, sleep=pause)
     kubectl(
         "wait",
         "--for=condition=Ready",
@@ -99,7 +100,7 @@ def wait_cluster_ready(
     def default_service_account() -> str | None:
         return "ok" if kubectl.exists("-n", "default", "serviceaccount", "default") else None
 
-    wait_until(default_service_account, "the default ServiceAccount", timeout, **waits)
+    wait_until(default_service_account, "the default ServiceAccount", timeout, sleep=pause)
     kubectl(
         "-n",
         "kube-system",
@@ -115,7 +116,7 @@ def wait_controller_reconciling(
     kubectl: Kubectl, timeout: float = 180.0, sleep: Callable[[float], None] | None = None
 ) -> str:
     """CRDs Established, controller rolled out, and its leader Lease held by a pod."""
-    waits = {} if sleep is None else {"sleep": sleep}
+    pause = sleep or time.sleep
     for crd in ARGO_ROLLOUTS_CRDS:
         kubectl(
             "wait",
@@ -151,6 +152,6 @@ def wait_controller_reconciling(
         return result.stdout.strip() or None
 
     holder = wait_until(
-        lease_holder, f"the controller to hold Lease {CONTROLLER_LEASE}", timeout, **waits
+        lease_holder, f"the controller to hold Lease {CONTROLLER_LEASE}", timeout, sleep=pause
     )
     return f"controller leader: {holder}"

@@ -30,6 +30,8 @@ class FakeCluster:
         return "v1.35.2"
 
     def can_i(self, verb, resource, group="", namespace=""):
+        if self.allowed is None:
+            return None
         return (verb, resource) in self.allowed
 
     def crd_established(self, name):
@@ -145,6 +147,15 @@ def test_no_permission_to_create_namespace(kubeconfig):
     with pytest.raises(StepFailed, match="may not create namespace student-ada") as raised:
         make(kubeconfig, cluster).up(RecordingProgress())
     assert raised.value.step == "check access"
+
+
+def test_unanswerable_permission_check_does_not_block(kubeconfig):
+    cluster = FakeCluster(allowed=None)
+    progress = RecordingProgress()
+    make(kubeconfig, cluster).up(progress)
+    [access] = [e for e in progress.events if e[:2] == ("finished", "check access")]
+    assert access[2] == "classroom: Kubernetes v1.35.2 (permissions not checkable)"
+    assert cluster.namespaces == {"student-ada"}
 
 
 def test_precreated_namespace_needs_only_rollout_rights(kubeconfig):
