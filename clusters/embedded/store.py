@@ -32,6 +32,7 @@ from clusters.embedded.store_errors import (
     namespace_terminating,
     uid_precondition_failed,
 )
+from clusters.embedded.store_index import OwnerIndex
 from clusters.embedded.store_paging import decode_continue, encode_continue, state_at
 from clusters.embedded.store_rules import (
     ObjKey,
@@ -81,8 +82,9 @@ class Store:
         self.graceful_pod_deletion = graceful_pod_deletion
         self._lock = threading.RLock()
         self._objects: dict[TypeKey, dict[ObjKey, dict[str, Any]]] = {}
-        self._by_uid: dict[str, tuple[TypeKey, ObjKey]] = {}
-        self._dependents: dict[str, set[tuple[TypeKey, ObjKey]]] = {}
+        self._owners = OwnerIndex()
+        self._by_uid = self._owners.by_uid  # read by gc.py
+        self._dependents = self._owners.dependents
         self._history: deque[ChangeEvent] = deque()
         self._history_size = max(1, watch_history)
         self._watchers: list[Watcher] = []
@@ -95,7 +97,7 @@ class Store:
             self._rv, rows = self._db.load()
             for (group, plural, _ns, _name), obj in rows:
                 self._objects.setdefault((group, plural), {})[obj_key(obj)] = obj
-                self._index((group, plural), obj_key(obj), None, obj)
+                self._owners.update((group, plural), obj_key(obj), None, obj)
         self._base_rv = self._rv  # history holds every change with rv > _base_rv
 
     # -- reads ----------------------------------------------------------------------------------
@@ -389,7 +391,7 @@ class Store:
             self._db.put((*tk, *key), rv, json.dumps(new, separators=(",", ":")))
         self._rv = rv
         self._objects.setdefault(tk, {})[key] = new
-        self._index(tk, key, prev, new)
+        self._owners.update(tk, key, prev, new)
         self._record(ChangeEvent(rv, tk, "MODIFIED" if prev else "ADDED", new, prev))
 
     def _remove(
@@ -404,7 +406,7 @@ class Store:
             self._db.remove((*tk, *key), rv)
         self._rv = rv
         del self._objects[tk][key]
-        self._index(tk, key, prev, None)
+        self._owners.update(tk, key, prev, None)
         self._record(ChangeEvent(rv, tk, "DELETED", final, prev))
         gc.after_remove(self, tk, final)
         return final
@@ -416,36 +418,6 @@ class Store:
         for watcher in list(self._watchers):
             if not watcher.offer(event):
                 self._watchers.remove(watcher)
-
-    def _index(
-        self,
-        tk: TypeKey,
-        key: ObjKey,
-        old: dict[str, Any] | None,
-        new: dict[str, Any] | None,
-    ) -> None:
-        """Keep the uid and owner->dependents indexes in step with a write."""
-        for obj, adding in ((old, False), (new, True)):
-            if obj is None:
-                continue
-            meta = obj["metadata"]
-            uid = meta.get("uid")
-            if uid:
-                if adding:
-                    self._by_uid[uid] = (tk, key)
-                elif new is None or new["metadata"].get("uid") != uid:
-                    self._by_uid.pop(uid, None)
-            for ref in meta.get("ownerReferences") or []:
-                owner_uid = ref.get("uid")
-                if not owner_uid:
-                    continue
-                dependents = self._dependents.setdefault(owner_uid, set())
-                if adding:
-                    dependents.add((tk, key))
-                else:
-                    dependents.discard((tk, key))
-                    if not dependents:
-                        del self._dependents[owner_uid]
 
     def _check_create_namespace(self, rt: ResourceType, meta: dict[str, Any]) -> str:
         if not rt.namespaced:
