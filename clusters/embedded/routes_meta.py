@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from clusters.embedded import crds, openapi
 from clusters.embedded.discovery import (
     aggregated_discovery,
     api_group,
@@ -45,8 +46,6 @@ _CRD_RV = "1"
 
 
 def _openapi(context: ServerContext) -> dict[str, tuple[bytes, str]]:
-    from clusters.embedded import openapi
-
     cached = context.cache.get("openapi")
     if cached is None:
         cached = {}
@@ -107,8 +106,6 @@ def handle_special(context: ServerContext, request: ApiRequest, route: SpecialRo
 
 
 def _crd_objects(context: ServerContext) -> list[dict[str, Any]]:
-    from clusters.embedded import crds
-
     cached = context.cache.get("crds")
     if cached is None:
         started = context.cache.setdefault("started", context.clock.stamp())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from clusters.embedded import patch, ssa, tables
 from clusters.embedded.admission_http import (
     admit,
     check_identity,
@@ -71,8 +72,6 @@ def render_objects(
     """A Table for `objects` when the client asked for one, else None."""
     if not wants_table(request.accept):
         return None
-    from clusters.embedded import tables
-
     return tables.to_table(
         resource,
         objects,
@@ -152,8 +151,6 @@ def _track(
     subresource: str | None,
 ) -> dict[str, Any]:
     """Record the write in managedFields (operation Update) for non-apply writes."""
-    from clusters.embedded import ssa
-
     return ssa.track_update(
         resource, old, new, manager=_manager(request), subresource=subresource or ""
     )
@@ -242,8 +239,6 @@ def patch_object(
         raise unsupported_media_type(kind, [JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, SSA_PATCH])
     if kind == SSA_PATCH:
         return _server_side_apply(context, request, route, subresource)
-    from clusters.embedded import patch
-
     # Parse once here so hostile bodies (deep nesting, bad JSON) fail as 400 up front.
     decode_structure(request.body, kind)
     for attempt in range(_CONFLICT_RETRIES):
@@ -282,8 +277,6 @@ def _server_side_apply(
                 "required for apply patch",
             )
         )
-    from clusters.embedded import ssa
-
     force = request.param("force").lower() in ("true", "1")
     applied = decode_object(request.body, SSA_PATCH)
     check_type_meta(resource, applied)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from clusters.embedded import patch
 from clusters.embedded.admission_http import dry_run
 from clusters.embedded.http import ApiRequest, ApiResponse, ServerContext, json_response
 from clusters.embedded.negotiation import (
@@ -120,8 +121,6 @@ def update_scale(context: ServerContext, request: ApiRequest, route: ResourceRou
         body = decode_object(request.body, request.content_type)
         if body.get("kind") not in (None, "Scale"):
             raise bad_request(f"expected a Scale body, got kind {body.get('kind')!r}")
-    from clusters.embedded import patch
-
     spec_path = _path(resource, "scale.spec", ".spec.replicas")
     for attempt in range(_RETRIES):
         live = context.store.get(resource, route.namespace, route.name)

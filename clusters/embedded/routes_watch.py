@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from clusters.embedded import tables
 from clusters.embedded.http import ApiRequest, ServerContext, StreamResponse, dump_json
 from clusters.embedded.negotiation import TABLE_TYPE, parse_bool, wants_table
 from clusters.embedded.resources import ResourceType
@@ -76,8 +77,6 @@ def watch_objects(
 async def _frames(
     context: ServerContext, watcher: Any, resource: ResourceType, table_include: str | None
 ) -> AsyncIterator[bytes]:
-    from clusters.embedded import tables
-
     try:
         async for event in watcher:
             obj = event["object"]

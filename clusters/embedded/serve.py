@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 import uvicorn
@@ -29,6 +30,21 @@ __all__ = ["ExtraTask", "serve"]
 
 ExtraTask = Callable[[Store, Clock], Awaitable[None]]
 log = logging.getLogger("clusters.embedded.serve")
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, but a SIGTERM/SIGINT only asks it to exit: uvicorn re-raises the
+    signal after shutdown, which would kill the process before the store is closed."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _free_port() -> int:
@@ -94,7 +110,7 @@ def serve(
         timeout_keep_alive=30,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     files["pid"].write_text(f"{os.getpid()}\n")
     log.info("serving %s (state %s, time scale %s)", api_url, state_dir, time_scale)
     try:

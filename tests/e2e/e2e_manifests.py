@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -208,3 +209,39 @@ def event(namespace: str, involved: dict[str, Any], name: str, message: str) -> 
         "source": {"component": "deployment-controller"},
         "reportingComponent": "deployment-controller",
     }
+
+
+def object_path(obj: dict[str, Any], subresource: str = "", *, collection: bool = False) -> str:
+    """The REST path of an object, of one of its subresources, or of its collection."""
+    from clusters.embedded.resources import find_kind
+
+    resource = find_kind(obj["apiVersion"], obj["kind"])
+    assert resource is not None, obj["kind"]
+    meta = obj.get("metadata") or {}
+    path = resource.url_prefix
+    if resource.namespaced:
+        path += f"/namespaces/{meta['namespace']}"
+    path += f"/{resource.plural}"
+    if not collection:
+        path += f"/{meta['name']}"
+    if subresource:
+        path += f"/{subresource}"
+    return path
+
+
+def create(raw: Any, obj: dict[str, Any]) -> dict[str, Any]:
+    """POST an object with the raw client; fail loudly if the server refuses it."""
+    response = raw.post(object_path(obj, collection=True), json=obj)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def merge_status(raw: Any, obj: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+    """Merge-patch `.status` through the status subresource (what a controller would do)."""
+    response = raw.patch(
+        object_path(obj, "status"),
+        content=json.dumps({"status": status}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
