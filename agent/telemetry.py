@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["DEFAULT_WINDOW_SECONDS", "AgentMetrics", "PlanEvent", "RollingWindow", "WindowStats"]
+__all__ = [
+    "DEFAULT_WINDOW_SECONDS",
+    "AgentMetrics",
+    "PlanEvent",
+    "RollingWindow",
+    "WindowStats",
+    "p95",
+]
 
 DEFAULT_WINDOW_SECONDS = 60.0
 MAX_WINDOW_SECONDS = 600.0
@@ -49,7 +56,7 @@ class WindowStats:
     p95_latency_ms: float
 
 
-def _p95(values: list[float]) -> float:
+def p95(values: list[float]) -> float:
     """Nearest-rank 95th percentile (0.0 for no values)."""
     if not values:
         return 0.0
@@ -100,7 +107,7 @@ def summarise(events: Iterable[PlanEvent], window_seconds: float) -> WindowStats
         tasks=tasks,
         urgent_tasks=urgent,
         urgent_ratio=urgent / tasks if tasks else 0.0,
-        p95_latency_ms=round(_p95([event.latency_ms for event in items]), 3),
+        p95_latency_ms=round(p95([event.latency_ms for event in items]), 3),
     )
 
 

@@ -16,6 +16,7 @@ import math
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 import httpx
 
 from agent.mix import standard_mix
+from agent.telemetry import p95
 
 __all__ = [
     "MAX_DURATION_SECONDS",
@@ -37,24 +39,23 @@ __all__ = [
 MAX_RPS = 500.0
 MAX_DURATION_SECONDS = 3600.0
 UNKNOWN_VERSION = "unknown"
-
-
-def _p95(values: list[float]) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+LATENCY_SAMPLES = 10_000
 
 
 @dataclass
 class VersionTally:
-    """Responses from one agent version: counts, HTTP 5xx errors, P0 share, client latency."""
+    """Responses from one agent version: counts, HTTP 5xx errors, P0 share, client latency.
+
+    `p95_latency_ms` covers the most recent `LATENCY_SAMPLES` answers, keeping snapshots small.
+    """
 
     requests: int = 0
     errors: int = 0
     tasks: int = 0
     urgent_tasks: int = 0
-    latencies_ms: list[float] = field(default_factory=list, repr=False)
+    latencies_ms: deque[float] = field(
+        default_factory=lambda: deque(maxlen=LATENCY_SAMPLES), repr=False
+    )
 
     @property
     def error_rate(self) -> float:
@@ -66,7 +67,7 @@ class VersionTally:
 
     @property
     def p95_latency_ms(self) -> float:
-        return round(_p95(self.latencies_ms), 3)
+        return round(p95(list(self.latencies_ms)), 3)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -17,7 +17,7 @@ import httpx
 from agent.app import create_app
 from agent.mix import standard_mix
 from agent.server import ServerThread
-from agent.telemetry import _p95
+from agent.telemetry import p95
 from agent.template import available_versions, load_template
 
 
@@ -41,7 +41,7 @@ def bench_version(version: str, seed: int, workers: int) -> dict[str, float]:
     return {
         "urgent_ratio": sum(p == "P0" for p in priorities) / len(priorities),
         "error_rate": sum(status >= 500 for status, _, _ in results) / len(results),
-        "client_p95_ms": _p95([elapsed for _, elapsed, _ in results]),
+        "client_p95_ms": p95([elapsed for _, elapsed, _ in results]),
         "server_p95_ms": stats["p95_latency_ms"],
     }
 

@@ -19,6 +19,7 @@ class Measurement:
     priorities: list[dict[str, str] | None]  # per request: task id -> priority; None if failed
     bodies: list[dict[str, Any]]
     stats: dict[str, Any]
+    probes: dict[str, tuple[int, dict[str, Any]]]  # path -> (status, JSON) for healthz/readyz
 
     @property
     def error_rate(self) -> float:
@@ -41,6 +42,10 @@ def measure(base_url: str, seed: int = 0, workers: int = 8) -> Measurement:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             responses = list(pool.map(post, mix))
         stats = client.get("/stats").json()
+        probes = {}
+        for path in ("/healthz", "/readyz"):
+            probe = client.get(path)
+            probes[path] = (probe.status_code, probe.json())
     priorities: list[dict[str, str] | None] = []
     for response in responses:
         if response.status_code == 200:
@@ -48,5 +53,5 @@ def measure(base_url: str, seed: int = 0, workers: int = 8) -> Measurement:
         else:
             priorities.append(None)
     return Measurement(
-        [r.status_code for r in responses], priorities, [r.json() for r in responses], stats
+        [r.status_code for r in responses], priorities, [r.json() for r in responses], stats, probes
     )

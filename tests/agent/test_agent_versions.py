@@ -14,7 +14,7 @@ from agent.mix import standard_mix
 from agent.models import PlanRequest
 from agent.planner import thinking_delay_ms
 from agent.server import ServerThread
-from agent.telemetry import _p95
+from agent.telemetry import p95
 from agent.template import available_versions, load_template
 
 README = Path(__file__).resolve().parents[2] / "agent" / "README.md"
@@ -88,7 +88,7 @@ def test_v2_thinks_less_than_v1_and_v3_as_long_as_v1():
         v: [thinking_delay_ms(load_template(v), request) for request in requests]
         for v in ("v1", "v2", "v3")
     }
-    assert _p95(delays["v2"]) < _p95(delays["v1"])
+    assert p95(delays["v2"]) < p95(delays["v1"])
     assert delays["v3"] == delays["v1"]
 
 
@@ -103,17 +103,20 @@ def test_agent_stats_agree_with_what_clients_saw(measured):
         assert stats["p95_latency_ms"] >= load_template(version).thinking_base_ms
 
 
-def test_v5_is_alive_but_never_ready(serve_agent):
+def test_v5_is_alive_but_never_ready(serve_agent, measured):
     server = serve_agent("v5")
     with httpx.Client(base_url=server.url) as client:
         for _ in range(3):
             ready = client.get("/readyz")
             assert ready.status_code == 503
+            assert ready.json()["ready"] is False
             assert "tool index" in ready.json()["reason"]
             assert client.get("/healthz").status_code == 200
     for version in ("v1", "v2", "v3", "v4"):
-        with ServerThread(create_app(version, request_log=None)) as other:
-            assert httpx.get(other.url + "/readyz").status_code == 200
+        assert measured[version].probes["/readyz"] == (200, {"ready": True, "version": version})
+        assert measured[version].probes["/healthz"][0] == 200
+    assert measured["v5"].probes["/readyz"][0] == 503
+    assert measured["v5"].probes["/healthz"][0] == 200
 
 
 def _readme_figures() -> dict[str, tuple[float, float]]:
