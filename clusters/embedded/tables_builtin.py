@@ -8,55 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from clusters.embedded.clock import parse_timestamp
+from clusters.embedded.tables_pod import condition_true, pod_cells
+from clusters.embedded.tables_time import human_duration, since
 
 __all__ = ["BUILTIN_TABLES", "Column", "human_duration", "since"]
 
 Column = tuple[str, str, int, str]  # name, type, priority, description
 Printer = Callable[[dict[str, Any], datetime], list[Any]]
-
-
-def human_duration(seconds: float) -> str:
-    """Go's `duration.HumanDuration`: `5s`, `3m2s`, `15m`, `5h3m`, `2d`, `2y10d`."""
-    total = int(seconds)
-    if total < -1:
-        return "<invalid>"
-    if total < 0:
-        return "0s"
-    if total < 120:
-        return f"{total}s"
-    minutes = total // 60
-    if minutes < 10:
-        rest = total % 60
-        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = total // 3600
-    if hours < 8:
-        rest = minutes % 60
-        return f"{hours}h{rest}m" if rest else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        rest = hours % 24
-        return f"{hours // 24}d{rest}h" if rest else f"{hours // 24}d"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        days = (hours // 24) % 365
-        years = hours // 24 // 365
-        return f"{years}y{days}d" if days else f"{years}y"
-    return f"{hours // 24 // 365}y"
-
-
-def since(timestamp: Any, now: datetime) -> str:
-    """Age of an RFC 3339 timestamp, or `<unknown>` when absent or unreadable."""
-    if not isinstance(timestamp, str) or not timestamp:
-        return "<unknown>"
-    try:
-        moment = parse_timestamp(timestamp)
-    except ValueError:
-        return "<unknown>"
-    return human_duration((now - moment).total_seconds())
 
 
 def _meta(obj: dict[str, Any]) -> dict[str, Any]:
@@ -108,120 +66,6 @@ def _containers(obj: dict[str, Any]) -> tuple[str, str]:
     names = ",".join(str(c.get("name", "")) for c in containers if isinstance(c, dict))
     images = ",".join(str(c.get("image", "")) for c in containers if isinstance(c, dict))
     return names, images
-
-
-# --- pods -------------------------------------------------------------------------------
-
-
-def _condition_true(status: dict[str, Any], kind: str) -> bool:
-    return any(
-        c.get("type") == kind and c.get("status") == "True"
-        for c in status.get("conditions") or []
-        if isinstance(c, dict)
-    )
-
-
-def _init_reason(pod: dict[str, Any], status: dict[str, Any]) -> tuple[str | None, int]:
-    """The `Init:...` status while init containers run, and their restarts."""
-    init_specs = _spec(pod).get("initContainers") or []
-    restarts = 0
-    for index, container in enumerate(status.get("initContainerStatuses") or []):
-        restarts += int(container.get("restartCount") or 0)
-        state = container.get("state") or {}
-        terminated, waiting = state.get("terminated"), state.get("waiting")
-        sidecar = index < len(init_specs) and init_specs[index].get("restartPolicy") == "Always"
-        if terminated and terminated.get("exitCode", 0) == 0:
-            continue
-        if sidecar and container.get("started"):
-            continue
-        if terminated:
-            if terminated.get("reason"):
-                return "Init:" + terminated["reason"], restarts
-            if terminated.get("signal"):
-                return f"Init:Signal:{terminated['signal']}", restarts
-            return f"Init:ExitCode:{terminated.get('exitCode', 0)}", restarts
-        if waiting and waiting.get("reason") and waiting["reason"] != "PodInitializing":
-            return "Init:" + waiting["reason"], restarts
-        return f"Init:{index}/{len(init_specs)}", restarts
-    return None, restarts
-
-
-def pod_status_text(pod: dict[str, Any]) -> tuple[str, int, int, int, str | None]:
-    """(STATUS, ready containers, total containers, restarts, last restart time) as kubectl."""
-    status = _status(pod)
-    reason = str(status.get("reason") or status.get("phase") or "")
-    total = len(_spec(pod).get("containers") or [])
-    init_specs = _spec(pod).get("initContainers") or []
-    total += sum(1 for c in init_specs if c.get("restartPolicy") == "Always")
-    for condition in status.get("conditions") or []:
-        if (
-            condition.get("type") == "PodScheduled"
-            and condition.get("status") == "False"
-            and condition.get("reason") == "SchedulingGated"
-        ):
-            reason = "SchedulingGated"
-    init_reason, restarts = _init_reason(pod, status)
-    ready = 0
-    last_restart: str | None = None
-    if init_reason is not None:
-        reason = init_reason
-    if init_reason is None or _condition_true(status, "Initialized"):
-        restarts = 0
-        running = False
-        for container in reversed(status.get("containerStatuses") or []):
-            restarts += int(container.get("restartCount") or 0)
-            last = (container.get("lastState") or {}).get("terminated") or {}
-            finished = last.get("finishedAt")
-            if finished and (last_restart is None or finished > last_restart):
-                last_restart = finished
-            state = container.get("state") or {}
-            waiting, terminated = state.get("waiting") or {}, state.get("terminated")
-            if waiting.get("reason"):
-                reason = waiting["reason"]
-            elif terminated and terminated.get("reason"):
-                reason = terminated["reason"]
-            elif terminated:
-                if terminated.get("signal"):
-                    reason = f"Signal:{terminated['signal']}"
-                else:
-                    reason = f"ExitCode:{terminated.get('exitCode', 0)}"
-            elif container.get("ready") and state.get("running") is not None:
-                running = True
-                ready += 1
-        if reason == "Completed" and running:
-            reason = "Running" if _condition_true(status, "Ready") else "NotReady"
-    metadata = _meta(pod)
-    phase = status.get("phase")
-    if metadata.get("deletionTimestamp") and status.get("reason") == "NodeLost":
-        reason = "Unknown"
-    elif metadata.get("deletionTimestamp") and phase not in ("Succeeded", "Failed"):
-        reason = "Terminating"
-    return reason, ready, total, restarts, last_restart
-
-
-def _pod(pod: dict[str, Any], now: datetime) -> list[Any]:
-    reason, ready, total, restarts, last_restart = pod_status_text(pod)
-    restarts_text = str(restarts)
-    if last_restart:
-        restarts_text = f"{restarts} ({since(last_restart, now)} ago)"
-    status, spec = _status(pod), _spec(pod)
-    gates = spec.get("readinessGates") or []
-    gates_text = "<none>"
-    if gates:
-        conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
-        passed = sum(1 for g in gates if conditions.get(g.get("conditionType")) == "True")
-        gates_text = f"{passed}/{len(gates)}"
-    return [
-        _meta(pod).get("name", ""),
-        f"{ready}/{total}",
-        reason,
-        restarts_text,
-        _age(pod, now),
-        status.get("podIP") or "<none>",
-        spec.get("nodeName") or "<none>",
-        status.get("nominatedNodeName") or "<none>",
-        gates_text,
-    ]
 
 
 # --- other kinds ------------------------------------------------------------------------
@@ -347,7 +191,7 @@ def _job_status(status: dict[str, Any]) -> str:
         ("FailureTarget", "FailureTarget"),
         ("SuccessCriteriaMet", "SuccessCriteriaMet"),
     ):
-        if _condition_true(status, kind):
+        if condition_true(status, kind):
             return text
     return "Running"
 
@@ -451,7 +295,7 @@ BUILTIN_TABLES: dict[tuple[str, str], tuple[list[Column], Printer]] = {
             ("Nominated Node", "string", 1, "The node the scheduler nominated for preemption."),
             ("Readiness Gates", "string", 1, "Readiness gates that passed, of all declared."),
         ],
-        _pod,
+        pod_cells,
     ),
     ("", "Namespace"): (
         [_NAME, ("Status", "string", 0, "The status of the namespace"), _AGE],
