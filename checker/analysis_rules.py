@@ -75,6 +75,30 @@ def _wired(
     )
 
 
+def _template_for_metric(
+    inputs: RuleInputs, params: dict[str, Any]
+) -> tuple[ManifestObject | None, ManifestObject, bool] | Outcome:
+    """The template to judge: the wired one, else the only AnalysisTemplate in the files.
+
+    Wiring has its own check, so a typo in templateName does not also fail the metric checks.
+    """
+    wired = _wired(inputs, params)
+    if not isinstance(wired, Outcome):
+        return wired
+    manifests = inputs.manifests or ManifestSet()
+    templates = manifests.of_kind("AnalysisTemplate") + manifests.of_kind("ClusterAnalysisTemplate")
+    if params.get("template"):
+        templates = [t for t in templates if t.name == params["template"]]
+    if len(templates) == 1:
+        rollout = find_rollout(inputs, params)
+        return (None if isinstance(rollout, Outcome) else rollout), templates[0], False
+    if not templates:
+        return Outcome.failed(
+            "no AnalysisTemplate is defined in the files", "grep -n 'kind:' *.yaml"
+        )
+    return wired
+
+
 @rule("manifest", "analysis_wired", {"rollout": STRING, "template": STRING})
 def analysis_wired(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
     """The Rollout runs an AnalysisTemplate defined in the files and passes the args it needs."""
@@ -182,7 +206,7 @@ def _json_path(text: str) -> str:
 )
 def analysis_metric(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
     """The metric uses the provider asked for, measures the canary Service, and has sane limits."""
-    wired = _wired(inputs, params)
+    wired = _template_for_metric(inputs, params)
     if isinstance(wired, Outcome):
         return wired
     rollout, template, inline = wired
@@ -207,14 +231,17 @@ def analysis_metric(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
     web = provider["web"] if isinstance(provider["web"], dict) else {}
     url = _resolve_args(str(web.get("url") or ""), template, inputs.namespace)
     host, port, path = _url_parts(url)
-    canary = rollout.get("spec", "strategy", "canary", "canaryService")
+    strategy = rollout.get("spec", "strategy", "canary") if rollout is not None else None
+    strategy = strategy if isinstance(strategy, dict) else {}
+    canary, stable = strategy.get("canaryService"), strategy.get("stableService")
     first_label = host.split(".")[0]
     if not host:
         return Outcome.failed(f"web url {web.get('url')!r} is not an http(s) URL", evidence, where)
-    if not canary or first_label != canary:
+    # Without a canaryService the canary-services check reports it; judge the host only if set.
+    if canary and canary != stable and first_label != canary:
         whose = (
             "the stable Service"
-            if first_label == rollout.get("spec", "strategy", "canary", "stableService")
+            if first_label == stable
             else "a host that is not the Rollout's canaryService"
         )
         return Outcome.failed(
@@ -274,7 +301,7 @@ def decide_measurement(metric: dict[str, Any], result: Any) -> str:
 )
 def analysis_condition(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
     """Conditions parse and decide healthy samples Successful and unhealthy samples Failed."""
-    wired = _wired(inputs, params)
+    wired = _template_for_metric(inputs, params)
     if isinstance(wired, Outcome):
         return wired
     _, template, _ = wired

@@ -260,11 +260,15 @@ def services_select_pods(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
     labels = rollout.get("spec", "template", "metadata", "labels")
     labels = labels if isinstance(labels, dict) else {}
     problems = []
-    for name in names:
+    defined = [n for n in names if manifests.find("Service", n) is not None]
+    if not defined:
+        return Outcome.failed(
+            f"none of the Services {', '.join(map(repr, names))} is defined in the files",
+            "grep -n -A3 'kind: Service' *.yaml",
+        )
+    for name in defined:
         service = manifests.find("Service", name)
-        if service is None:
-            problems.append(f"Service {name!r} is not defined in the files")
-            continue
+        assert service is not None
         selector = service.get("spec", "selector")
         if not isinstance(selector, dict) or not selector:
             problems.append(f"{service.where('spec')}: Service {name!r} has no selector")
@@ -288,4 +292,4 @@ def services_select_pods(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
             )
     if problems:
         return Outcome.failed("; ".join(problems), "grep -n -A4 'selector:' *.yaml")
-    return Outcome.passed(f"Services {', '.join(names)} select the Rollout's pods")
+    return Outcome.passed(f"Services {', '.join(defined)} select the Rollout's pods")
