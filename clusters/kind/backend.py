@@ -16,8 +16,9 @@ from clusters.backend import BackendOptions, BackendStatus, ClusterInfo
 from clusters.doctor import port_is_free
 from clusters.kind.config import DEFAULT_NODE_PORTS, PortMapping, cluster_config
 from clusters.kind.docker import probe_docker
+from clusters.kind.download import ChecksumError, KindUnavailable, kind_asset, verify_checksum
 from clusters.kind.images import agent_image, default_agent_dir
-from clusters.kind.pins import ARGO_ROLLOUTS_NAMESPACE
+from clusters.kind.pins import ARGO_ROLLOUTS_NAMESPACE, KIND_CHECKSUMS, KIND_VERSION
 from clusters.kubectl import Kubectl
 from clusters.progress import Progress, run_steps
 from clusters.runner import CommandError, Runner, SubprocessRunner
@@ -26,6 +27,13 @@ __all__ = ["DEFAULT_LAB_NAMESPACE", "KindBackend"]
 
 DEFAULT_LAB_NAMESPACE = "rollout-lab"
 _MAX_KUBECONFIG_BYTES = 1 << 20
+
+
+def _asset_or_none() -> str | None:
+    try:
+        return kind_asset()
+    except KindUnavailable:
+        return None
 
 
 @dataclass
@@ -87,8 +95,20 @@ class KindBackend:
         return Kubectl(self.runner, self.kubeconfig, self.context)
 
     def kind(self) -> str:
-        """The kind binary chosen by the 'get kind' step (or given explicitly)."""
-        return self.kind_binary or "kind"
+        """The kind binary: given explicitly or chosen by 'get kind', else the verified cached
+        pinned binary (so `status`/`down` in a new process use what `up` downloaded), else PATH.
+        """
+        if self.kind_binary:
+            return self.kind_binary
+        cached = self.cache_dir / f"kind-{KIND_VERSION}"
+        expected = KIND_CHECKSUMS.get(_asset_or_none() or "")
+        if expected and cached.is_file():
+            try:
+                verify_checksum(cached, expected)
+            except ChecksumError:
+                return "kind"
+            return str(cached)
+        return "kind"
 
     def config(self) -> dict[str, object]:
         """The generated, validated kind cluster config."""
@@ -169,9 +189,11 @@ class KindBackend:
         ready = kubectl("get", "--raw", "/readyz", check=False, timeout=20)
         from clusters.kind.install import installed_rollouts_version
 
+        ports = ", ".join(f"{m.listen_address}:{m.host_port}->{m.node_port}" for m in self.ports)
         details = [
             "API /readyz: " + ("ok" if ready.returncode == 0 else "not ready"),
             f"Argo Rollouts: {installed_rollouts_version(kubectl) or 'not installed'}",
+            f"NodePorts: {ports}",
         ]
         state = "running" if ready.returncode == 0 else "degraded"
         return BackendStatus(self.name, state, tuple(details), self.info())

@@ -8,6 +8,7 @@ Deployment rolled out and, finally, the controller's leader-election Lease held.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
@@ -73,6 +74,25 @@ def install_argo_rollouts(kubectl: Kubectl, manifest: str = ARGO_ROLLOUTS_INSTAL
         "-f",
         manifest,
         timeout=300,
+    )
+    # The release manifest pulls the controller with `Always`; once pulled, a lab cluster
+    # should keep working offline (e.g. after a laptop restart), so prefer the cached image.
+    patch = [
+        {
+            "op": "replace",
+            "path": "/spec/template/spec/containers/0/imagePullPolicy",
+            "value": "IfNotPresent",
+        }
+    ]
+    kubectl(
+        "-n",
+        ARGO_ROLLOUTS_NAMESPACE,
+        "patch",
+        _CONTROLLER,
+        "--type=json",
+        "-p",
+        json.dumps(patch),
+        timeout=60,
     )
     return f"Argo Rollouts {ARGO_ROLLOUTS_VERSION} applied (server-side)"
 

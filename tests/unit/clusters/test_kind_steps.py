@@ -92,6 +92,8 @@ def test_fresh_up_runs_every_step_in_order(tmp_path, agent_dir):
     assert runner.calls[apply][-4:] == ("-n", "argo-rollouts", "-f", ARGO_ROLLOUTS_INSTALL_URL)
     [create_ns] = positions(runner, "create", "namespace", "argo-rollouts")
     assert create_ns < apply  # install.yaml has no Namespace object
+    [pull_policy] = positions(runner, "patch", "deployment/argo-rollouts")
+    assert apply < pull_policy and "IfNotPresent" in runner.calls[pull_policy][-1]
 
     builds = [c for c in runner.calls if c[1:2] == ("build",)]
     assert [c[3] for c in builds] == [f"AGENT_VERSION={v}" for v in AGENT_VERSIONS]
@@ -273,3 +275,23 @@ def test_status_reports_absent_and_running(tmp_path, agent_dir):
     assert "Argo Rollouts: v1.9.1" in status.render()
     assert backend.image_ref("v2") == "rollout-lab/task-agent:v2"
     assert {"real-controller", "nodeports"} <= backend.capabilities
+
+
+def test_later_commands_use_the_verified_cached_kind(tmp_path, agent_dir, monkeypatch):
+    import hashlib
+
+    import clusters.kind.backend as kind_backend
+    from clusters.kind.download import kind_asset
+
+    payload = b"kind binary"
+    monkeypatch.setattr(
+        kind_backend, "KIND_CHECKSUMS", {kind_asset(): hashlib.sha256(payload).hexdigest()}
+    )
+    backend = make_backend(tmp_path, agent_dir, healthy_runner(), kind_binary=None)
+    assert backend.kind() == "kind"  # nothing cached yet: PATH
+    cached = backend.cache_dir / f"kind-{KIND_VERSION}"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(payload)
+    assert backend.kind() == str(cached)
+    cached.write_bytes(b"tampered")
+    assert backend.kind() == "kind"
