@@ -132,7 +132,7 @@ def after_remove(store: Store, tk: TypeKey, final: dict[str, Any]) -> None:
     for ref in final["metadata"].get("ownerReferences") or []:
         _maybe_finish_foreground(store, ref.get("uid"))
     namespace = final["metadata"].get("namespace")
-    if namespace:
+    if namespace and namespace not in store._emptying_namespaces:
         ns = store._raw(_NAMESPACES, ("", namespace))
         if ns is not None and namespace_terminating(ns):
             _maybe_finish_namespace(store, namespace)
@@ -259,6 +259,15 @@ def _drop_owner_ref(store: Store, tk: TypeKey, key: ObjKey, owner_uid: str) -> N
 
 def _empty_namespace(store: Store, namespace: str) -> None:
     """Delete everything in a terminating namespace, then finish it if nothing is left."""
+    store._emptying_namespaces.add(namespace)  # one emptiness check at the end, not per object
+    try:
+        _delete_namespace_content(store, namespace)
+    finally:
+        store._emptying_namespaces.discard(namespace)
+    _maybe_finish_namespace(store, namespace)
+
+
+def _delete_namespace_content(store: Store, namespace: str) -> None:
     for tk in sorted(store._objects):
         rt = store._resource_for(tk)
         if rt is None or not rt.namespaced:
@@ -276,7 +285,6 @@ def _empty_namespace(store: Store, namespace: str) -> None:
                 dry_run=False,
                 grace_period_seconds=None,
             )
-    _maybe_finish_namespace(store, namespace)
 
 
 def _maybe_finish_namespace(store: Store, namespace: str) -> None:

@@ -85,6 +85,7 @@ class Store:
         self._owners = OwnerIndex()
         self._by_uid = self._owners.by_uid  # read by gc.py
         self._dependents = self._owners.dependents
+        self._emptying_namespaces: set[str] = set()  # gc.py: namespaces being emptied now
         self._history: deque[ChangeEvent] = deque()
         self._history_size = max(1, watch_history)
         self._watchers: list[Watcher] = []

@@ -309,3 +309,13 @@ def test_system_namespaces_may_not_be_deleted(store):
     assert caught.value.status["message"] == (
         'namespaces "default" is forbidden: this namespace may not be deleted'
     )
+
+
+def test_namespace_waits_for_gracefully_terminating_pods(graceful):
+    make(graceful, PODS, "p", spec={"nodeName": "node-1"})
+    make(graceful, CONFIGMAPS, "c")
+    graceful.delete(NAMESPACES, None, "demo")
+    assert names(graceful, CONFIGMAPS) == []
+    assert graceful.get(NAMESPACES, None, "demo")["status"]["phase"] == "Terminating"
+    graceful.delete(PODS, "demo", "p", grace_period_seconds=0)
+    assert graceful.list(NAMESPACES, None).items == []
