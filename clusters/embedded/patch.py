@@ -185,6 +185,8 @@ def _operation(doc: Any, operation: Any) -> Any:
         raise _bad_request("json: cannot unmarshal a non-object into a JSON patch operation")
     op = operation.get("op")
     path = operation.get("path")
+    if not isinstance(path, str):
+        raise unprocessable(f"{op} operation does not apply: missing or invalid path")
     if op in ("add", "replace", "test") and "value" not in operation:
         raise unprocessable(f"{op} operation does not apply: missing value")
     if op == "add":
@@ -195,6 +197,8 @@ def _operation(doc: Any, operation: Any) -> Any:
         return _replace(doc, path, operation["value"])
     if op in ("move", "copy"):
         source = operation.get("from")
+        if not isinstance(source, str):
+            raise unprocessable(f"{op} operation does not apply: missing or invalid from path")
         try:
             value = _get(doc, source, op)
         except PatchError:

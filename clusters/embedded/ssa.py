@@ -112,6 +112,7 @@ def _merge(schema: dict[str, Any] | None, base: Any, applied: Any, top: bool = F
     if isinstance(applied, dict) and kind in ("struct", "map", "any"):
         result = copy.deepcopy(base) if isinstance(base, dict) else {}
         for key, value in applied.items():
+            sub: dict[str, Any] | None
             if top and key == "metadata":
                 sub = object_meta()
             else:

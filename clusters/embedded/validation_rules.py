@@ -115,7 +115,8 @@ def _workload(obj: dict[str, Any], restart: tuple[str, ...]) -> list[dict[str, s
         return []
     causes: list[dict[str, str]] = []
     selector = spec.get("selector")
-    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+    raw_template = spec.get("template")
+    template: dict[str, Any] = raw_template if isinstance(raw_template, dict) else {}
     labels = (template.get("metadata") or {}).get("labels")
     if not selector:
         causes.append(_required("spec.selector"))

@@ -151,7 +151,7 @@ def _expected_types(schema: Any) -> list[str]:
         return []
     if "oneOf" in schema or "anyOf" in schema:
         names: list[str] = []
-        for sub in schema.get("oneOf", schema.get("anyOf", [])):
+        for sub in schema.get("oneOf") or schema.get("anyOf") or []:
             names.extend(name for name in _expected_types(sub) if name not in names)
         return names
     declared = schema.get("type", [])
