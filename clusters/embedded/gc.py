@@ -10,6 +10,7 @@ empties `metadata.finalizers`; whatever was waiting on it then proceeds.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +28,14 @@ if TYPE_CHECKING:
     from clusters.embedded.store import ObjKey, Store, TypeKey
 
 __all__ = [
+    "EVENTS",
     "FOREGROUND",
     "ORPHAN",
+    "EventExpiry",
     "after_create",
     "after_remove",
     "delete",
+    "expire_events",
     "namespace_terminating",
     "ready_to_remove",
 ]
@@ -40,8 +44,42 @@ ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
 _NAMESPACES: TypeKey = ("", "namespaces")
 _PODS: TypeKey = ("", "pods")
+EVENTS: TypeKey = ("", "events")
 _POLICIES = ("Foreground", "Background", "Orphan")
 _PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public")
+
+
+class EventExpiry:
+    """Core/v1 Events go `ttl` real seconds after their last write, like the apiserver's 1 h
+    etcd lease for events; without it a long lab session piles up controller events."""
+
+    def __init__(self, ttl: float | None) -> None:
+        self.ttl = ttl
+        self._written: dict[ObjKey, float] = {}
+        self._next_sweep = 0.0
+
+    def touched(self, key: ObjKey) -> None:
+        if self.ttl is not None:
+            self._written[key] = time.monotonic()
+
+    def forget(self, key: ObjKey) -> None:
+        self._written.pop(key, None)
+
+    def due(self) -> list[ObjKey]:
+        """Expired keys, checked at most every quarter TTL (and at most every minute)."""
+        now = time.monotonic()
+        if self.ttl is None or now < self._next_sweep:
+            return []
+        self._next_sweep = now + min(60.0, self.ttl / 4)
+        return [key for key, at in self._written.items() if now - at >= self.ttl]
+
+
+def expire_events(store: Store) -> None:
+    """Remove the Events whose time to live has run out (DELETED events, as a lease expiry)."""
+    for key in store._event_expiry.due():
+        event = store._raw(EVENTS, key)
+        if event is not None:
+            store._remove(EVENTS, event)
 
 
 def namespace_terminating(ns: dict[str, Any]) -> bool:

@@ -75,6 +75,7 @@ class Store:
         watch_queue: int = 1000,
         bookmark_interval: float = 5.0,
         graceful_pod_deletion: bool = False,
+        event_ttl: float | None = 3600.0,
     ) -> None:
         self.clock = clock
         # Pods on a node then keep deletionTimestamp until their kubelet deletes them with grace
@@ -86,6 +87,7 @@ class Store:
         self._by_uid = self._owners.by_uid  # read by gc.py
         self._dependents = self._owners.dependents
         self._emptying_namespaces: set[str] = set()  # gc.py: namespaces being emptied now
+        self._event_expiry = gc.EventExpiry(event_ttl)
         self._history: deque[ChangeEvent] = deque()
         self._history_size = max(1, watch_history)
         self._watchers: list[Watcher] = []
@@ -99,6 +101,8 @@ class Store:
             for (group, plural, _ns, _name), obj in rows:
                 self._objects.setdefault((group, plural), {})[obj_key(obj)] = obj
                 self._owners.update((group, plural), obj_key(obj), None, obj)
+                if (group, plural) == gc.EVENTS:
+                    self._event_expiry.touched(obj_key(obj))
         self._base_rv = self._rv  # history holds every change with rv > _base_rv
 
     # -- reads ----------------------------------------------------------------------------------
@@ -199,6 +203,8 @@ class Store:
                 return clone(new)
             self._put(tk, new, None)
             gc.after_create(self, tk, new)
+            if tk == gc.EVENTS:
+                gc.expire_events(self)
             return clone(new)
 
     def update(
@@ -242,6 +248,8 @@ class Store:
             if gc.ready_to_remove(tk, new):
                 return clone(self._remove(tk, new, stored))
             self._put(tk, new, stored)
+            if tk == gc.EVENTS:
+                gc.expire_events(self)
             return clone(new)
 
     def delete(
@@ -393,6 +401,8 @@ class Store:
         self._rv = rv
         self._objects.setdefault(tk, {})[key] = new
         self._owners.update(tk, key, prev, new)
+        if tk == gc.EVENTS:
+            self._event_expiry.touched(key)
         self._record(ChangeEvent(rv, tk, "MODIFIED" if prev else "ADDED", new, prev))
 
     def _remove(
@@ -408,6 +418,8 @@ class Store:
         self._rv = rv
         del self._objects[tk][key]
         self._owners.update(tk, key, prev, None)
+        if tk == gc.EVENTS:
+            self._event_expiry.forget(key)
         self._record(ChangeEvent(rv, tk, "DELETED", final, prev))
         gc.after_remove(self, tk, final)
         return final

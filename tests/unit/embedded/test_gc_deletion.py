@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from clusters.embedded.clock import Clock, parse_timestamp
@@ -319,3 +321,22 @@ def test_namespace_waits_for_gracefully_terminating_pods(graceful):
     assert graceful.get(NAMESPACES, None, "demo")["status"]["phase"] == "Terminating"
     graceful.delete(PODS, "demo", "p", grace_period_seconds=0)
     assert graceful.list(NAMESPACES, None).items == []
+
+
+def test_events_expire_after_their_time_to_live():
+    store = Store(None, Clock(), event_ttl=0.2)
+    store.create(NAMESPACES, {"metadata": {"name": "demo"}})
+    events = find_plural("", "v1", "events")
+
+    def event(name):
+        body = {"metadata": {"name": name, "namespace": "demo"}, "involvedObject": {"kind": "Pod"}}
+        return store.create(events, body)
+
+    event("old")
+    watcher = store.watch(events, "demo", send_initial_events=False)
+    time.sleep(0.25)
+    event("new")
+    assert [e["metadata"]["name"] for e in store.list(events, "demo").items] == ["new"]
+    kinds = [watcher.next_event(0)["type"] for _ in range(2)]
+    assert sorted(kinds) == ["ADDED", "DELETED"]
+    store.close()

@@ -255,3 +255,23 @@ def test_closed_watcher_gets_no_more_events(store):
     watcher.close_nowait()
     store.create(CONFIGMAPS, cm("a"))
     assert watcher.next_event(0) is None
+
+
+def test_concurrent_writers_get_unique_rvs_delivered_in_order(store):
+    watcher = store.watch(CONFIGMAPS, "demo", send_initial_events=False, max_queue=5000)
+
+    def writer(prefix):
+        for index in range(250):
+            store.create(CONFIGMAPS, cm(f"{prefix}-{index}"))
+
+    threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rvs = []
+    while (event := watcher.next_event(0)) is not None:
+        rvs.append(int(event["object"]["metadata"]["resourceVersion"]))
+    assert len(rvs) == 1000
+    assert rvs == sorted(rvs) and len(set(rvs)) == 1000
+    assert rvs[-1] == int(store.resource_version)
