@@ -283,3 +283,52 @@ def test_rs_counts_reads_a_replicaset() -> None:
         "status": {"replicas": 2, "availableReplicas": 1},
     }
     assert rs_counts(rs) == RSCounts("ro-abc", 2, 1, 2, 3)
+
+
+def _passes(
+    replicas: int, weight: int, rs: dict[str, list[int]], surge: int, unav: int
+) -> dict[str, int]:
+    """Reconcile passes over named RSs {name: [revision, spec]} (stable 'h1', new = highest
+    revision, others in between); pods become available at once. Returns final sizes."""
+    for _ in range(20):
+        ordered = sorted(rs, key=lambda n: rs[n][0])
+        new_name, stable_name = ordered[-1], "h1"
+        counts = {n: RSCounts(n, rs[n][1], rs[n][1], rs[n][1], rs[n][0]) for n in rs}
+        others = [counts[n] for n in ordered if n not in (new_name, stable_name)]
+        want_new, want_stable = canary_replica_split(
+            replicas=replicas, weight=weight, surge=surge, unavailable=unav,
+            new=counts[new_name], stable=counts[stable_name], others=others,
+        )  # fmt: skip
+        if want_stable != rs[stable_name][1]:
+            rs[stable_name][1] = want_stable
+        elif want_new != rs[new_name][1]:
+            rs[new_name][1] = want_new
+        else:
+            targets = old_rs_scale_down(
+                replicas=replicas, unavailable=unav, all_rs=list(counts.values()), others=others
+            )
+            if not targets:
+                return {n: rs[n][1] for n in rs}
+            for name, size in targets.items():
+                rs[name][1] = size
+    raise AssertionError("no fixpoint")
+
+
+def test_scenario10_new_template_mid_update() -> None:
+    # V1 stable 3, V2 canary 1 (weight 20) -> user applies V3: V2 drained, V3 gets the canary pod.
+    final = _passes(3, 20, {"h1": [1, 3], "h2": [2, 1], "h3": [3, 0]}, surge=1, unav=0)
+    assert final == {"h1": 3, "h2": 0, "h3": 1}
+
+
+def test_scenario3_abort_scales_canary_to_zero() -> None:
+    # R=1, paused at setWeight 50 with H1:1 / H2:1; abort -> weight 0 -> H2 back to 0.
+    final = _passes(1, 0, {"h1": [1, 1], "h2": [2, 1]}, surge=1, unav=0)
+    assert final == {"h1": 1, "h2": 0}
+    # Retry: weight 50 again -> H2 back to 1 (surge).
+    assert _passes(1, 50, {"h1": [1, 1], "h2": [2, 0]}, surge=1, unav=0) == {"h1": 1, "h2": 1}
+
+
+def test_scenario9_promote_to_weight_zero_then_back() -> None:
+    # replicas 3, maxSurge 2, maxUnavailable 0: canary 3 / stable 0 -> weight 0 -> 0 / 3 -> 100.
+    assert _passes(3, 0, {"h1": [1, 0], "h2": [2, 3]}, surge=2, unav=0) == {"h1": 3, "h2": 0}
+    assert _passes(3, 100, {"h1": [1, 3], "h2": [2, 0]}, surge=2, unav=0) == {"h1": 0, "h2": 3}
