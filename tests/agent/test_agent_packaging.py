@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -61,3 +62,14 @@ def test_dockerfile_selects_version_by_build_arg_and_runs_unprivileged():
     assert "kind backend" in text
     assert '"-m", "agent", "serve"' in text
     assert "--requirement /tmp/deps/requirements.txt" in text
+
+
+def test_check_and_traffic_do_not_load_the_web_server():
+    code = (
+        "import sys, agent.check, agent.traffic, agent.mix; "
+        "print(sorted({'fastapi', 'uvicorn'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert result.stdout.strip() == "[]"
