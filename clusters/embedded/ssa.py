@@ -216,7 +216,8 @@ def server_side_apply(
         taken = {path for _, path in conflicts}
         others = [(entry, paths - taken) for entry, paths in others]
     still_owned = set().union(*(paths for _, paths in others)) if others else set()
-    for path in sorted(previous - new_set - still_owned, key=len, reverse=True):
+    # Elements before their fields: a removed item takes its fields with it.
+    for path in sorted(previous - new_set - still_owned, key=len):
         remove_path(schema, base, path)
     result = _merge(schema, base, applied, top=True)
     me["time"] = _now(now)

@@ -181,3 +181,25 @@ def test_bad_apply_bodies_are_400(body: bytes) -> None:
 
 def test_apply_body_accepts_json() -> None:
     assert decode_apply_body(b'{"kind": "ConfigMap"}') == {"kind": "ConfigMap"}
+
+
+def test_dropping_a_container_removes_it_and_its_fields() -> None:
+    two = config()
+    two["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "busybox"})
+    live = server_side_apply(DEPLOYMENT, None, two, manager="kubectl")
+    result = server_side_apply(DEPLOYMENT, live, config(), manager="kubectl")
+    assert [c["name"] for c in result["spec"]["template"]["spec"]["containers"]] == ["app"]
+    fields = entries(result)["kubectl"]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]
+    assert list(fields["f:containers"]) == ['k:{"name":"app"}']
+
+
+def test_a_container_shared_with_another_manager_is_kept() -> None:
+    two = config()
+    two["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "busybox"})
+    live = server_side_apply(DEPLOYMENT, None, two, manager="alice")
+    live = server_side_apply(DEPLOYMENT, live, two, manager="bob")
+    result = server_side_apply(DEPLOYMENT, live, config(), manager="alice")
+    assert [c["name"] for c in result["spec"]["template"]["spec"]["containers"]] == [
+        "app",
+        "sidecar",
+    ]
