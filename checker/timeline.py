@@ -111,7 +111,7 @@ class Timeline:
             raise TimelineError(f"line 1: not a {_HEADER} header")
         timeline = cls(
             namespace=str(header.get("namespace") or ""),
-            started_at=_number(header.get("started_at"), 1),
+            started_at=_number(header.get("started_at", 0.0), 1),
             time_scale=_number(header.get("time_scale", 1.0), 1) or 1.0,
         )
         for number, line in enumerate(lines[1:], start=2):
