@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 __all__ = [
+    "AbortScaleAction",
     "RSCounts",
+    "abort_scale_down_delay",
     "approximate_canary_split",
     "at_desired_canary_counts",
     "bluegreen_new_rs_replicas",
@@ -21,9 +24,11 @@ __all__ = [
     "desired_canary_weight",
     "max_surge",
     "max_unavailable",
+    "new_rs_abort_action",
     "old_rs_scale_down",
     "resolve_fenceposts",
     "rs_counts",
+    "scale_down_deadline_after",
     "scaled_value",
 ]
 
@@ -363,3 +368,85 @@ def bluegreen_new_rs_replicas(
     if not_paused and (status.get("blueGreen") or {}).get("scaleUpPreviewCheckPoint"):
         return replicas
     return int(preview)
+
+
+DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30
+RESYNC_SECONDS = 15 * 60
+
+
+def abort_scale_down_delay(rollout: dict[str, Any]) -> tuple[int | None, bool]:
+    """(delay seconds or None for "never", explicitly set?) for the new RS after an abort.
+
+    Blue-green and traffic-routed canaries default to 30 s; an explicit 0 means never scale it
+    down; a basic canary has no abort delay at all (its canary goes straight back to 0).
+    """
+    strategy = _strategy(rollout)
+    holder = strategy.get("blueGreen")
+    if holder is None:
+        canary = strategy.get("canary") or {}
+        if canary.get("trafficRouting") is None:
+            return 0, False
+        holder = canary
+    value = holder.get("abortScaleDownDelaySeconds")
+    if value is None:
+        return DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS, False
+    return (None if int(value) == 0 else int(value)), True
+
+
+@dataclass(frozen=True)
+class AbortScaleAction:
+    """What to do with the new RS of an aborted rollout this pass.
+
+    kind: "scale" (set spec.replicas to `replicas`), "annotate" (add scale-down-deadline =
+    now + `delay_seconds`, leave size), "hold" (leave as is; stable not yet fully available),
+    "wait" (deadline in the future: requeue after `requeue_seconds`, leave size).
+    """
+
+    kind: str
+    replicas: int | None = None
+    delay_seconds: int | None = None
+    requeue_seconds: float | None = None
+
+
+def new_rs_abort_action(
+    rollout: dict[str, Any],
+    *,
+    normal_target: int,
+    has_stable: bool,
+    stable_available: int,
+    scale_down_deadline: datetime | None,
+    now: datetime,
+) -> AbortScaleAction:
+    """Upstream reconcileNewReplicaSet's abort branch (shouldDelayScaleDownOnAbort + delay).
+
+    `normal_target` is the size the strategy math wants (blue-green: replicas or
+    previewReplicaCount; canary: its split). Without a delay it is simply applied.
+    """
+    status = rollout.get("status") or {}
+    strategy = _strategy(rollout)
+    canary = strategy.get("canary")
+    delay, explicit = abort_scale_down_delay(rollout)
+    delayed = (
+        bool(status.get("abort"))
+        and has_stable
+        and not (canary is not None and canary.get("trafficRouting") is None)
+        and delay is not None
+        and not (canary is not None and canary.get("dynamicStableScale") and not explicit)
+    )
+    if not delayed:
+        return AbortScaleAction("scale", replicas=normal_target)
+    if scale_down_deadline is not None:
+        if scale_down_deadline > now:
+            remaining = (scale_down_deadline - now).total_seconds()
+            if remaining < RESYNC_SECONDS:
+                return AbortScaleAction("wait", requeue_seconds=remaining)
+            return AbortScaleAction("scale", replicas=normal_target)
+        return AbortScaleAction("scale", replicas=0)
+    if stable_available == _replicas(rollout):
+        return AbortScaleAction("annotate", delay_seconds=delay)
+    return AbortScaleAction("hold")
+
+
+def scale_down_deadline_after(now: datetime, seconds: int) -> str:
+    """The `scale-down-deadline` annotation value (RFC3339, UTC, seconds precision)."""
+    return (now + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from clusters.embedded.rollouts.replicas import (
+    AbortScaleAction,
     RSCounts,
+    abort_scale_down_delay,
     approximate_canary_split,
     at_desired_canary_counts,
     bluegreen_new_rs_replicas,
@@ -13,9 +17,11 @@ from clusters.embedded.rollouts.replicas import (
     desired_canary_weight,
     max_surge,
     max_unavailable,
+    new_rs_abort_action,
     old_rs_scale_down,
     resolve_fenceposts,
     rs_counts,
+    scale_down_deadline_after,
 )
 
 
@@ -332,3 +338,66 @@ def test_scenario9_promote_to_weight_zero_then_back() -> None:
     # replicas 3, maxSurge 2, maxUnavailable 0: canary 3 / stable 0 -> weight 0 -> 0 / 3 -> 100.
     assert _passes(3, 0, {"h1": [1, 0], "h2": [2, 3]}, surge=2, unav=0) == {"h1": 3, "h2": 0}
     assert _passes(3, 100, {"h1": [1, 3], "h2": [2, 0]}, surge=2, unav=0) == {"h1": 0, "h2": 3}
+
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _bg(abort_delay: int | None = None, abort: bool = True) -> dict:
+    blue_green: dict = {"activeService": "a", "previewReplicaCount": 1}
+    if abort_delay is not None:
+        blue_green["abortScaleDownDelaySeconds"] = abort_delay
+    return {
+        "spec": {"replicas": 2, "strategy": {"blueGreen": blue_green}},
+        "status": {"abort": abort},
+    }
+
+
+def test_abort_delay_defaults() -> None:
+    assert abort_scale_down_delay(_bg()) == (30, False)
+    assert abort_scale_down_delay(_bg(0)) == (None, True)
+    assert abort_scale_down_delay(_bg(1)) == (1, True)
+    assert abort_scale_down_delay(_rollout(3)) == (0, False)  # basic canary: no delay
+    routed = _rollout(3, trafficRouting={"nginx": {}})
+    assert abort_scale_down_delay(routed) == (30, False)
+
+
+def test_bluegreen_abort_with_delay_scenario30() -> None:
+    kwargs = {"normal_target": 1, "has_stable": True, "now": NOW}
+    # Stable not yet fully available: leave the preview RS alone.
+    assert new_rs_abort_action(_bg(1), stable_available=1, scale_down_deadline=None, **kwargs) == (
+        AbortScaleAction("hold")
+    )
+    # Stable has all replicas: annotate the new RS with now + 1 s.
+    action = new_rs_abort_action(_bg(1), stable_available=2, scale_down_deadline=None, **kwargs)
+    assert action == AbortScaleAction("annotate", delay_seconds=1)
+    assert scale_down_deadline_after(NOW, 1) == "2026-01-01T00:00:01Z"
+    soon = NOW + timedelta(seconds=1)
+    assert new_rs_abort_action(_bg(1), stable_available=2, scale_down_deadline=soon, **kwargs) == (
+        AbortScaleAction("wait", requeue_seconds=1.0)
+    )
+    past = NOW - timedelta(seconds=1)
+    assert new_rs_abort_action(_bg(1), stable_available=2, scale_down_deadline=past, **kwargs) == (
+        AbortScaleAction("scale", replicas=0)
+    )
+
+
+def test_bluegreen_abort_delay_zero_keeps_preview_scenario27() -> None:
+    action = new_rs_abort_action(
+        _bg(0),
+        normal_target=1,
+        has_stable=True,
+        stable_available=2,
+        scale_down_deadline=None,
+        now=NOW,
+    )
+    assert action == AbortScaleAction("scale", replicas=1)
+
+
+def test_not_aborted_or_basic_canary_scales_normally() -> None:
+    kwargs = {"normal_target": 2, "has_stable": True, "stable_available": 2, "now": NOW}
+    assert new_rs_abort_action(_bg(abort=False), scale_down_deadline=None, **kwargs).kind == "scale"
+    basic = {**_rollout(3), "status": {"abort": True}}
+    assert new_rs_abort_action(basic, scale_down_deadline=None, **kwargs) == AbortScaleAction(
+        "scale", replicas=2
+    )
