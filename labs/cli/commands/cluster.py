@@ -161,12 +161,17 @@ def _up(args: argparse.Namespace) -> int:
     except (BackendUnavailable, ExistingClusterError, ImageError) as error:
         _error(str(error))
         return 2
+    # Recorded before `up` so that `down` can clean up after a half-finished `up`, too.
+    write_backend_record(choice.name, options)
     try:
         info = backend.up(ConsoleProgress())
     except StepFailed as failure:
         _report_failure(failure)
+        print(
+            "  (`rollout-lab down` removes what was set up; `status` shows what is there)",
+            file=sys.stderr,
+        )
         return 1
-    write_backend_record(choice.name, options)
     print(f"cluster ready ({info.backend}): {info.api_url or 'API URL unknown'}")
     print(f"  namespace:  {info.namespace}")
     print(f"  context:    {info.context}")

@@ -72,7 +72,8 @@ def test_up_kind_preflight_failure_prints_the_fix(runner, tmp_path, capsys):
     assert code == 1
     assert "`up` stopped at step 'preflight'" in err
     assert "no Docker daemon answers" in err and "Fix: start Docker" in err
-    assert read_backend_record(tmp_path) is None
+    assert "`rollout-lab down` removes what was set up" in err
+    assert read_backend_record(tmp_path)[0] == "kind"  # so `down` can clean up a partial `up`
 
 
 def test_up_kind_command_failure_is_explained_from_the_catalogue(runner, tmp_path, capsys):
