@@ -269,7 +269,8 @@ class _Checker:
 
     def visit_Call(self, node: Call) -> tuple[T, T]:
         if isinstance(node.callee, Member):
-            raise ExprError("method calls are not supported")
+            self.visit(node.callee)  # upstream's member errors first, e.g. type bool[string]
+            raise ExprError("method calls are not supported by this evaluator")
         fn, _ = self.visit(node.callee)
         name = node.callee.name if isinstance(node.callee, Identifier) else "function"
         if fn is None:

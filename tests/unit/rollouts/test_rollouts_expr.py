@@ -232,3 +232,31 @@ def test_evaluate_result_reports_the_bare_error() -> None:
     phase, message = evaluate_result(True, 'result == "true"')
     assert phase == "Error"
     assert message == "invalid operation: == (mismatched types bool and string)"
+
+
+@pytest.mark.parametrize(
+    ("result", "expression", "expected"),
+    [
+        ({"a": {"label": None, "v": {"v": [2, 2]}}}, "all(result.a.v.v, {# > 1})", True),
+        (VEC([2.0, 2.0]), "2 in result", True),
+        (5.0, "result > 1", True),
+        ("1", "asInt(result) == 1", True),
+        (1.123, "asInt(result) == 1", True),
+        ("1.1", "asFloat(result) == 1.1", True),
+        ("1.1", "asFloat(result) <= 1.1", True),
+        (1, "asFloat(result) >= 1", True),
+    ],
+)  # fmt: skip
+def test_cases_mirroring_upstream_unit_tests(
+    result: object, expression: str, expected: bool
+) -> None:
+    assert evaluate_condition(expression, result) is expected
+
+
+def test_upstream_float_string_mismatch() -> None:
+    with pytest.raises(
+        ExprError, match=r"invalid operation: == \(mismatched types float64 and string\)"
+    ):
+        evaluate_condition('asFloat(result) == "1.1"', "1.1")
+    with pytest.raises(ExprError):
+        evaluate_condition("result.Name() == 'hi'", True)
