@@ -6,6 +6,7 @@ state (names, paths, tools) and the non-setup operations: status, down, diagnost
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ class KindBackend:
     runner: Runner = field(default_factory=SubprocessRunner)
     docker: str = "docker"
     port_is_free: Callable[[str, int], bool] = port_is_free
+    which: Callable[[str], str | None] = shutil.which
     name: str = "kind"
     capabilities: frozenset[str] = frozenset(
         {"real-controller", "real-pods", "nodeports", "local-images"}
@@ -159,9 +161,15 @@ class KindBackend:
         return self.cluster_name in result.stdout.split()
 
     def down(self) -> None:
+        """Delete the cluster (kind treats a missing cluster as success) and our kubeconfig."""
+        binary = self.kind()
+        if binary == "kind" and self.which("kind") is None:
+            # No kind anywhere: `up` never got as far as creating a cluster.
+            self.kubeconfig.unlink(missing_ok=True)
+            return
         self.runner.run(
             [
-                self.kind(),
+                binary,
                 "delete",
                 "cluster",
                 "--name",

@@ -24,6 +24,7 @@ from clusters.backend import (
 )
 from clusters.doctor import run_doctor
 from clusters.existing import ExistingClusterError
+from clusters.existing_api import ClusterApiError
 from clusters.kind.config import DEFAULT_NODE_PORTS
 from clusters.kind.docker import probe_docker
 from clusters.kind.failures import explain_error
@@ -216,7 +217,7 @@ def _down(args: argparse.Namespace) -> int:
         return 2
     try:
         backend.down()
-    except (CommandError, OSError) as error:
+    except (CommandError, ClusterApiError, OSError) as error:
         _error(f"could not tear down the {backend.name} cluster: {error}")
         diagnosis = explain_error(error)
         if diagnosis is not None:

@@ -295,3 +295,10 @@ def test_later_commands_use_the_verified_cached_kind(tmp_path, agent_dir, monkey
     assert backend.kind() == str(cached)
     cached.write_bytes(b"tampered")
     assert backend.kind() == "kind"
+
+
+def test_down_without_any_kind_binary_has_nothing_to_delete(tmp_path, agent_dir):
+    runner = healthy_runner()
+    backend = make_backend(tmp_path, agent_dir, runner, kind_binary=None, which=lambda name: None)
+    backend.down()
+    assert runner.calls == []
