@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_CONSECUTIVE_ERROR_LIMIT",
     "DEFAULT_MEASUREMENT_HISTORY_LIMIT",
     "ERROR_RETRY_SECONDS",
+    "MetricAction",
     "MetricTask",
     "RunAssessment",
     "assess_metric_limits",
@@ -27,6 +28,7 @@ __all__ = [
     "int_or_string_value",
     "is_terminating",
     "is_worse",
+    "metric_next_action",
     "metric_tasks",
     "next_reconcile_time",
     "parse_go_duration",
@@ -503,3 +505,26 @@ def next_reconcile_time(
         if candidate is not None and (best is None or candidate < best):
             best = candidate
     return best
+
+
+@dataclass(frozen=True)
+class MetricAction:
+    """Next step for one metric: measure | resume | wait (until `at`) | done (with `phase`)."""
+
+    kind: str
+    at: datetime | None = None
+    phase: str = ""
+
+
+def metric_next_action(run: dict[str, Any], metric: dict[str, Any], now: datetime) -> MetricAction:
+    """One metric's view of the loop: what to do now, or when to look again."""
+    result = _results(run).get(metric["name"])
+    if result is not None:
+        phase = assess_metric_phase(metric, result, is_terminating(run))
+        if phase in COMPLETED_PHASES:
+            return MetricAction("done", phase=phase)
+    tasks = metric_tasks(run, [metric], now)
+    if tasks:
+        return MetricAction("resume" if tasks[0].resume else "measure")
+    when = next_reconcile_time(run, [metric], now)
+    return MetricAction("wait", at=when) if when is not None else MetricAction("done")

@@ -3,6 +3,7 @@
 Pure functions over small `RSCounts` views of ReplicaSets; the controller loop turns their
 answers into RS scale updates. Inputs follow upstream names: R = spec.replicas, W = desired
 canary weight in percent (0..100), surge/unavailable = resolved maxSurge/maxUnavailable.
+Slightly past 400 lines on purpose: one concept (how many pods each RS gets), kept together.
 """
 
 from __future__ import annotations

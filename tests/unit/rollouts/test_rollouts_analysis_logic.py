@@ -365,3 +365,25 @@ def test_run_with_unstarted_metric_is_running() -> None:
     run["spec"]["terminate"] = True
     verdict = assess_run(run, [_metric()])
     assert (verdict.phase, verdict.message) == ("Successful", "Run Terminated")
+
+
+def test_metric_next_action() -> None:
+    from clusters.embedded.rollouts.analysis_logic import MetricAction, metric_next_action
+
+    metric = _metric(interval="1m", count=3, successCondition=GOOD)
+    run: dict[str, Any] = {"spec": {"metrics": [metric]}, "status": {"startedAt": T0.isoformat()}}
+    assert metric_next_action(run, metric, T0) == MetricAction("measure")
+    stamp = T0.isoformat()
+    done = {"phase": "Successful", "startedAt": stamp, "finishedAt": stamp}
+    run["status"]["metricResults"] = [record_measurement(None, "sr", done)]
+    assert metric_next_action(run, metric, T0) == MetricAction("wait", at=T0 + timedelta(minutes=1))
+    assert metric_next_action(run, metric, T0 + timedelta(seconds=61)) == MetricAction("measure")
+    failed = {"phase": "Failed", "startedAt": stamp, "finishedAt": stamp}
+    result = record_measurement(run["status"]["metricResults"][0], "sr", failed)
+    run["status"]["metricResults"] = [result]
+    assert metric_next_action(run, metric, T0) == MetricAction("done", phase="Failed")
+    delayed = _metric(initialDelay="30s", successCondition=GOOD)
+    run = {"spec": {"metrics": [delayed]}, "status": {"startedAt": T0.isoformat()}}
+    assert metric_next_action(run, delayed, T0) == MetricAction(
+        "wait", at=T0 + timedelta(seconds=30)
+    )
