@@ -3,6 +3,7 @@
 Works on plain dicts: a metric spec, an AnalysisRun (`spec.metrics`, `spec.terminate`,
 `status.metricResults`, `status.startedAt`) and `now`. Timestamps may be datetimes or RFC3339
 strings. The controller loop calls providers and persists; these functions decide what to do.
+Past 400 lines on purpose: the whole loop (validate, schedule, count, assess) reads as one.
 """
 
 from __future__ import annotations
