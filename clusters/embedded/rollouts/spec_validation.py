@@ -18,7 +18,7 @@ from typing import Any
 
 from clusters.embedded.rollouts.analysis_logic import effective_count, parse_go_duration
 
-__all__ = ["FieldError", "validate_rollout", "validate_rollout_spec"]
+__all__ = ["FieldError", "check_references", "validate_rollout", "validate_rollout_spec"]
 
 HASH_LABEL = "rollouts-pod-template-hash"
 MANAGED_BY = "argo-rollouts.argoproj.io/managed-by-rollouts"
