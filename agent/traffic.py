@@ -161,7 +161,11 @@ def run_traffic(
     timeout: float = 5.0,
     transport: httpx.BaseTransport | None = None,
 ) -> TrafficSummary:
-    """Send `ceil(rps*duration)` standard-mix plans to `target`, paced at `rps`; tally them."""
+    """Send `ceil(rps*duration)` standard-mix plans to `target`, paced at `rps`; tally them.
+
+    At most `workers` requests are in flight; none starts later than `duration + timeout`
+    seconds after the first, so a slow target shortens the run instead of stretching it.
+    """
     if not 0 < rps <= MAX_RPS:
         raise ValueError(f"rps must be in (0, {MAX_RPS:g}]")
     if not 0 < duration <= MAX_DURATION_SECONDS:
@@ -175,6 +179,8 @@ def run_traffic(
     client = httpx.Client(timeout=timeout, limits=limits, transport=transport)
 
     def send_one(index: int) -> None:
+        with lock:
+            summary.sent += 1
         started = time.perf_counter()
         try:
             response = client.post(url, json=bodies[index % len(bodies)])
@@ -208,6 +214,7 @@ def run_traffic(
             return copy.deepcopy(summary)
 
     start = time.monotonic()
+    deadline = start + duration + timeout  # nothing starts after this; queued requests drop
     next_tick = start + 1.0
     futures: list[Future[None]] = []
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="traffic")
@@ -222,21 +229,18 @@ def run_traffic(
                         on_tick(snapshot())
                     pause = min(pause, max(next_tick - now, 0.001))
                 time.sleep(pause)
-            if time.monotonic() > start + duration + timeout:
-                break  # the pool fell far behind; stop rather than overrun the duration
-            with lock:
-                summary.sent += 1
+            if time.monotonic() > deadline:
+                break
             futures.append(executor.submit(send_one, index))
         pending = set(futures)
-        while pending:
-            if on_tick is None:
-                wait(pending)
-                break
-            _, pending = wait(pending, timeout=max(next_tick - time.monotonic(), 0.001))
-            if time.monotonic() >= next_tick:
+        while pending and (now := time.monotonic()) < deadline:
+            until = deadline if on_tick is None else min(deadline, next_tick)
+            _, pending = wait(pending, timeout=max(until - now, 0.001))
+            if on_tick is not None and time.monotonic() >= next_tick:
                 next_tick += 1.0
                 on_tick(snapshot())
     finally:
+        # Requests still queued are dropped; those in flight end within `timeout`.
         executor.shutdown(wait=True, cancel_futures=True)
         client.close()
     final = snapshot(finished=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 
 import httpx
 import pytest
@@ -95,3 +96,22 @@ def test_traffic_to_nowhere_counts_transport_errors():
 def test_traffic_refuses_unbounded_or_empty_runs(rps, duration):
     with pytest.raises(ValueError):
         run_traffic("http://127.0.0.1:1", rps=rps, duration=duration)
+
+
+def test_a_slow_target_shortens_the_run_instead_of_stretching_it():
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.2)
+        return httpx.Response(200, json={"agent_version": "v1", "tasks": []})
+
+    started = time.monotonic()
+    summary = run_traffic(
+        "http://agent.invalid",
+        rps=50,
+        duration=0.2,
+        timeout=0.3,
+        workers=1,
+        transport=httpx.MockTransport(slow),
+    )
+    assert time.monotonic() - started < 1.5
+    assert 2 <= summary.sent == summary.completed < 10
+    assert summary.by_version["v1"].requests == summary.sent
