@@ -117,6 +117,17 @@ def _fail(document: Document, path: tuple[str | int, ...], message: str) -> Rubr
     return RubricError(f"{document.file}:{document.line_of(path)}: {message}")
 
 
+def _error_path(error: jsonschema.ValidationError) -> tuple[str | int, ...]:
+    """Where a schema error is: an unexpected key points at that key, not its parent."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extra = [k for k in error.instance if k not in allowed]
+        if extra:
+            return (*path, extra[0])
+    return path
+
+
 def parse_rubric(name: str, text: bytes | str) -> Rubric:
     """Parse and validate rubric text; RubricError pointing at the offending line."""
     assert _RULE_MODULES  # importing the modules registers their rules
@@ -132,7 +143,7 @@ def parse_rubric(name: str, text: bytes | str) -> Rubric:
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         error = errors[0]
-        path = tuple(error.absolute_path)
+        path = _error_path(error)
         where = ".".join(map(str, path)) or "(top level)"
         raise _fail(document, path, f"{where}: {error.message}")
     defaults = data.get("defaults") or {}
@@ -155,7 +166,7 @@ def parse_rubric(name: str, text: bytes | str) -> Rubric:
         param_errors = list(jsonschema.Draft202012Validator(spec.params).iter_errors(params))
         if param_errors:
             error = param_errors[0]
-            path = (*here, "params", *error.absolute_path)
+            path = (*here, "params", *_error_path(error))
             raise _fail(document, path, f"params of {raw['rule']}: {error.message}")
         checks.append(
             CheckSpec(

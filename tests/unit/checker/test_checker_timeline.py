@@ -254,7 +254,7 @@ def test_live_check_reports_error_not_failed_when_the_cluster_is_unreachable():
 def test_live_check_stays_pending_until_the_deadline_when_not_applied():
     empty = settled_snapshot()
     empty.objects["rollouts"] = []
-    result, clock = _live([empty], timeline=Timeline(namespace="lab-canary"))
+    result, _clock = _live([empty], timeline=Timeline(namespace="lab-canary"))
     status, observed = _status(result, "rollout-healthy")
     assert status is Status.PENDING and "waited 10s" in observed
     assert _status(result, "rolled-back")[0] is Status.PENDING
