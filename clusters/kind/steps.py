@@ -132,7 +132,14 @@ def kind_up_steps(
             "-o",
             "jsonpath={.items[0].metadata.labels." + CONFIG_HASH_LABEL.replace(".", "\\.") + "}",
             timeout=60,
+            check=False,
         )
+        if result.returncode != 0:
+            raise ClusterMismatch(
+                f"kind cluster {backend.cluster_name!r} exists but its API server does not "
+                "answer (was Docker restarted?). Fix: `docker start "
+                f"{backend.cluster_name}-control-plane`, or `rollout-lab down` then `up`"
+            )
         found = result.stdout.strip()
         if found != wanted_hash:
             raise ClusterMismatch(
@@ -159,7 +166,7 @@ def kind_up_steps(
         ]
         if backend.retain_on_failure:
             argv.append("--retain")
-        runner.run(argv, input_text=render_cluster_config(document), timeout=600)
+        runner.run(argv, input_text=render_cluster_config(document), timeout=1200)
         return f"context {backend.context}, kubeconfig {backend.kubeconfig}"
 
     def delete_cluster() -> None:

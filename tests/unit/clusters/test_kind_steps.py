@@ -302,3 +302,19 @@ def test_down_without_any_kind_binary_has_nothing_to_delete(tmp_path, agent_dir)
     backend = make_backend(tmp_path, agent_dir, runner, kind_binary=None, which=lambda name: None)
     backend.down()
     assert runner.calls == []
+
+
+def test_stopped_cluster_is_explained_not_recreated(tmp_path, agent_dir):
+    runner = healthy_runner()
+    runner.on("docker", "ps", answer="0123abcd\n")
+    runner.on("kind", "get", "clusters", answer="rollout-lab\n")
+    runner.on(
+        "kubectl",
+        "get",
+        "nodes",
+        answer=CommandError(["kubectl"], 1, "", "The connection to the server was refused"),
+    )
+    backend = make_backend(tmp_path, agent_dir, runner)
+    with pytest.raises(StepFailed, match="docker start rollout-lab-control-plane"):
+        backend.up(RecordingProgress())
+    assert not [c for c in runner.calls if c[1:3] in (("create", "cluster"), ("delete", "cluster"))]
