@@ -132,6 +132,14 @@ def _error(text: str) -> None:
     print(f"error: {text}", file=sys.stderr)
 
 
+def _explain(error: BaseException) -> None:
+    """Print the failure catalogue's reading of `error`, when it recognises it."""
+    diagnosis = explain_error(error)
+    if diagnosis is not None:
+        print(f"  what happened: {diagnosis.title}", file=sys.stderr)
+        print(f"  what to do:    {diagnosis.fix}", file=sys.stderr)
+
+
 def _up(args: argparse.Namespace) -> int:
     state_dir = _state_dir(args)
     docker = probe_docker(RUNNER) if args.backend == "auto" else None
@@ -184,10 +192,7 @@ def _up(args: argparse.Namespace) -> int:
 def _report_failure(failure: StepFailed) -> None:
     _error(f"`up` stopped at step '{failure.step}'")
     print(f"  {failure.cause}", file=sys.stderr)
-    diagnosis = explain_error(failure.cause)
-    if diagnosis is not None:
-        print(f"  what happened: {diagnosis.title}", file=sys.stderr)
-        print(f"  what to do:    {diagnosis.fix}", file=sys.stderr)
+    _explain(failure.cause)
     for problem in failure.cleanup_errors:
         print(f"  cleanup problem: {problem}", file=sys.stderr)
 
@@ -219,9 +224,7 @@ def _down(args: argparse.Namespace) -> int:
         backend.down()
     except (CommandError, ClusterApiError, OSError) as error:
         _error(f"could not tear down the {backend.name} cluster: {error}")
-        diagnosis = explain_error(error)
-        if diagnosis is not None:
-            print(f"  what to do: {diagnosis.fix}", file=sys.stderr)
+        _explain(error)
         return 1
     clear_backend_record(_state_dir(args))
     print(f"{backend.name} lab cluster is down")
@@ -265,6 +268,7 @@ def _images_build(args: argparse.Namespace) -> int:
             print(f"built {build_agent_image(RUNNER, version, agent_dir)}")
     except ImageError as error:
         _error(str(error))
+        _explain(error)
         return 1
     return 0
 
@@ -280,6 +284,7 @@ def _images_push(args: argparse.Namespace) -> int:
         )
     except ImageError as error:
         _error(str(error))
+        _explain(error)
         return 1
     for ref in pushed:
         print(f"pushed {ref}")

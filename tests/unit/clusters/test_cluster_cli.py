@@ -143,3 +143,14 @@ def test_images_push_validates_then_pushes(runner, tmp_path, capsys):
     assert "pushed reg.edu/c/rollout-lab/task-agent:v3" in out
     assert [c[1] for c in runner.commands("docker")] == ["build", "tag", "push"] * 2
     assert main(["images", "build", "--versions", "v9", "--agent-dir", str(agent)]) == 2
+
+
+def test_images_build_failure_is_explained(runner, tmp_path, capsys):
+    agent = tmp_path / "agent"
+    agent.mkdir()
+    (agent / "Dockerfile").write_text("FROM scratch\n")
+    runner.on("docker", "build", answer=NO_DAEMON)
+    assert main(["images", "build", "--versions", "v1", "--agent-dir", str(agent)]) == 1
+    err = capsys.readouterr().err
+    assert "building rollout-lab/task-agent:v1 failed" in err
+    assert "what happened: Docker is not running." in err
