@@ -3,6 +3,7 @@
 import pytest
 
 from clusters.backend import (
+    CAPABILITIES,
     Backend,
     BackendOptions,
     BackendUnavailable,
@@ -87,11 +88,13 @@ def test_backends_satisfy_the_protocol(tmp_path):
     options = BackendOptions(
         state_dir=tmp_path, context="ctx", namespace="lab-ns", runner=ScriptedRunner()
     )
-    for name in ("kind", "existing"):
-        backend = create_backend(name, options)
-        assert isinstance(backend, Backend)
+    for name in ("embedded", "kind", "existing"):
+        backend = create_backend(name, options)  # building a backend starts nothing
+        assert isinstance(backend, Backend), name
         assert backend.name == name
-        assert backend.namespace == ("lab-ns")
+        assert backend.namespace == "lab-ns"
+        assert backend.image_ref("v2").endswith("rollout-lab/task-agent:v2")
+        assert backend.capabilities <= set(CAPABILITIES), name
 
 
 def test_state_dir_default():
