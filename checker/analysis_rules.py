@@ -228,7 +228,8 @@ def analysis_metric(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
         return Outcome.failed(limits, evidence, where)
     if params["provider"] != "web":
         return Outcome.passed(f"metric {metric.get('name')!r} uses {params['provider']}")
-    web = provider["web"] if isinstance(provider["web"], dict) else {}
+    web_spec = provider.get("web") if isinstance(provider, dict) else None
+    web: dict[str, Any] = web_spec if isinstance(web_spec, dict) else {}
     url = _resolve_args(str(web.get("url") or ""), template, inputs.namespace)
     host, port, path = _url_parts(url)
     strategy = rollout.get("spec", "strategy", "canary") if rollout is not None else None

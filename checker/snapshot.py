@@ -6,6 +6,7 @@ as plain dicts with the API's camelCase field names, so rules read the same shap
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -112,18 +113,20 @@ def take_snapshot(
     core = client.CoreV1Api(api_client)
     apps = client.AppsV1Api(api_client)
     custom = client.CustomObjectsApi(api_client)
-    timeout = {"_request_timeout": request_timeout}
-    listers = {
+    timeout: dict[str, Any] = {"_request_timeout": request_timeout}
+    listers: dict[str, Callable[[], Any]] = {
         "pods": lambda: core.list_namespaced_pod(namespace, **timeout),
         "services": lambda: core.list_namespaced_service(namespace, **timeout),
         "events": lambda: core.list_namespaced_event(namespace, **timeout),
         "replicasets": lambda: apps.list_namespaced_replica_set(namespace, **timeout),
         "deployments": lambda: apps.list_namespaced_deployment(namespace, **timeout),
     }
+
+    def custom_lister(plural: str) -> Callable[[], Any]:
+        return lambda: custom.list_namespaced_custom_object(*_ARGO, namespace, plural, **timeout)
+
     for plural in ("rollouts", "analysistemplates", "analysisruns"):
-        listers[plural] = lambda p=plural: custom.list_namespaced_custom_object(
-            *_ARGO, namespace, p, **timeout
-        )
+        listers[plural] = custom_lister(plural)
     snapshot = Snapshot(namespace=namespace, backend=backend)
     try:
         for kind, lister in listers.items():

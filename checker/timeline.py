@@ -147,7 +147,8 @@ def _number(value: Any, line: int) -> float:
 
 def rollout_entry_data(obj: dict[str, Any]) -> dict[str, Any]:
     """Trim a Rollout to what timeline rules read: identity, template images, status."""
-    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    raw_status = obj.get("status")
+    status: dict[str, Any] = raw_status if isinstance(raw_status, dict) else {}
     containers = [{"name": "", "image": image} for image in template_images(obj)]
     kept_status = {k: status[k] for k in _STATUS_KEYS if k in status}
     kept_status["conditions"] = [
