@@ -104,9 +104,10 @@ def parse_kind_version(output: str) -> str | None:
     return match.group(1) if match else None
 
 
-def urllib_fetch(url: str, destination: Path, timeout: float) -> None:
-    """Download `url` to `destination`, retrying twice on network errors, 408, 429 and 5xx."""
-    delays = (1.0, 2.0)
+def urllib_fetch(
+    url: str, destination: Path, timeout: float, delays: tuple[float, ...] = (1.0, 2.0)
+) -> None:
+    """Download `url` to `destination`, retrying on network errors, 408, 429 and 5xx."""
     for attempt in range(len(delays) + 1):
         try:
             with (

@@ -1,8 +1,11 @@
 """kind binary resolution: PATH version pin, cache re-verification, download + SHA-256."""
 
 import hashlib
+import http.server
 import os
+import threading
 import urllib.error
+from typing import ClassVar
 
 import pytest
 
@@ -14,6 +17,7 @@ from clusters.kind.download import (
     kind_url,
     parse_kind_version,
     sha256_file,
+    urllib_fetch,
     verify_checksum,
 )
 from clusters.kind.pins import KIND_CHECKSUMS, KIND_VERSION
@@ -154,3 +158,55 @@ def test_parse_kind_version():
     assert parse_kind_version("kind v0.32.0 go1.24.5 linux/amd64") == "v0.32.0"
     assert parse_kind_version("kind v0.33.0-alpha+abc go1.25 darwin/arm64") == "v0.33.0-alpha+abc"
     assert parse_kind_version("garbage") is None
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    """Serves PAYLOAD at /ok, fails once with 503 at /flaky, 404 at /missing."""
+
+    hits: ClassVar[dict[str, int]] = {}
+
+    def do_GET(self):
+        count = self.hits[self.path] = self.hits.get(self.path, 0) + 1
+        if self.path == "/missing" or (self.path == "/flaky" and count == 1):
+            self.send_error(404 if self.path == "/missing" else 503)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(PAYLOAD)))
+        self.end_headers()
+        self.wfile.write(PAYLOAD)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def local_server():
+    _Flaky.hits = {}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_real_fetcher_retries_5xx_but_not_404(local_server, tmp_path):
+    target = tmp_path / "kind"
+    urllib_fetch(f"{local_server}/flaky", target, 5, delays=(0.0, 0.0))
+    assert target.read_bytes() == PAYLOAD and _Flaky.hits["/flaky"] == 2
+    with pytest.raises(urllib.error.HTTPError):
+        urllib_fetch(f"{local_server}/missing", target, 5, delays=(0.0, 0.0))
+    assert _Flaky.hits["/missing"] == 1
+
+
+def test_real_fetcher_feeds_verified_install(local_server, tmp_path):
+    def fetch(url, destination, timeout):
+        urllib_fetch(f"{local_server}/ok", destination, timeout, delays=())
+
+    binary = ensure_kind(
+        tmp_path, ScriptedRunner(), checksums={ASSET: GOOD}, asset=ASSET, fetch=fetch, which=no_path
+    )
+    assert binary.source == "download" and binary.path.read_bytes() == PAYLOAD
