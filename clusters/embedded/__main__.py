@@ -21,13 +21,30 @@ def main(argv: list[str] | None = None) -> None:
         default=1800.0,
         help="longest a watch stream stays open (seconds); clients re-watch after it",
     )
+    run.add_argument(
+        "--api-only",
+        action="store_true",
+        help="serve the API and store only: no controllers, kubelet or Service proxy",
+    )
     args = parser.parse_args(argv)
+    extra_tasks = [] if args.api_only else [_workloads(args.state_dir)]
     serve(
         args.state_dir,
         port=args.port,
         time_scale=args.time_scale,
         watch_timeout_max=args.watch_timeout_max,
+        extra_tasks=extra_tasks,
     )
+
+
+def _workloads(state_dir: Path):  # type: ignore[no-untyped-def]
+    """The controllers, process kubelet and Service proxy, run beside the API server."""
+    from clusters.embedded.runtime import run_cluster_runtime
+
+    async def task(store, clock) -> None:  # type: ignore[no-untyped-def]
+        await run_cluster_runtime(store, clock, state_dir.resolve())
+
+    return task
 
 
 if __name__ == "__main__":

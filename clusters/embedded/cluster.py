@@ -62,12 +62,15 @@ class EmbeddedCluster:
         time_scale: float = 1.0,
         watch_timeout_max: float | None = None,
         startup_timeout: float = 30.0,
+        workloads: bool = True,
     ) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.port = port
         self.time_scale = time_scale
         self.watch_timeout_max = watch_timeout_max
         self.startup_timeout = startup_timeout
+        # False: API server and store only, no controllers, kubelet or proxy (API-level tests).
+        self.workloads = workloads
         self._process: subprocess.Popen[bytes] | None = None
         self._files = state_files(self.state_dir)
 
@@ -120,6 +123,8 @@ class EmbeddedCluster:
             command += ["--port", str(self.port)]
         if self.watch_timeout_max:
             command += ["--watch-timeout-max", str(self.watch_timeout_max)]
+        if not self.workloads:
+            command.append("--api-only")
         env = dict(os.environ)
         project_root = str(Path(clusters.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(
@@ -154,6 +159,10 @@ class EmbeddedCluster:
             except subprocess.TimeoutExpired:
                 self._signal(signal.SIGKILL)
                 process.wait(timeout)
+        self._process = None
+
+    def detach(self) -> None:
+        """Leave the server running after this object goes (`rollout-lab up` exits)."""
         self._process = None
 
     def kill(self) -> None:

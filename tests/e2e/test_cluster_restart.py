@@ -21,7 +21,7 @@ def _watch_lines(cluster: EmbeddedCluster, path: str) -> list[dict]:
 
 
 def test_kill_9_then_restart_keeps_objects_rvs_and_watch_resume(tmp_path: Path) -> None:
-    first = EmbeddedCluster(tmp_path / "state").start()
+    first = EmbeddedCluster(tmp_path / "state", workloads=False).start()
     try:
         with raw_client(first) as api:
             assert api.post("/api/v1/namespaces", json={"metadata": {"name": "keep"}}).is_success
@@ -44,7 +44,7 @@ def test_kill_9_then_restart_keeps_objects_rvs_and_watch_resume(tmp_path: Path) 
     finally:
         first.stop()
 
-    second = EmbeddedCluster(tmp_path / "state").start()
+    second = EmbeddedCluster(tmp_path / "state", workloads=False).start()
     try:
         assert second.api_url == url
         assert second.kubeconfig_path.read_text() == kubeconfig
@@ -79,5 +79,5 @@ def test_start_fails_clearly_when_the_server_cannot_start(tmp_path: Path) -> Non
     state.mkdir()
     (state / "store.db").write_text("this is not a sqlite database")
     with pytest.raises(ClusterStartError) as failure:
-        EmbeddedCluster(state, startup_timeout=20).start()
+        EmbeddedCluster(state, startup_timeout=20, workloads=False).start()
     assert "exited" in str(failure.value)
