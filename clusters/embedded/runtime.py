@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+import inspect
 import logging
 from pathlib import Path
 from typing import Any
@@ -13,15 +15,13 @@ from typing import Any
 from clusters.embedded.clock import Clock
 from clusters.embedded.controllers.base import Controller
 from clusters.embedded.controllers.bootstrap import bootstrap
-from clusters.embedded.controllers.deployment import DeploymentController
-from clusters.embedded.controllers.endpoints import EndpointsController
-from clusters.embedded.controllers.replicaset import ReplicaSetController
-from clusters.embedded.controllers.scheduler import NODE_NAME, SchedulerController
+from clusters.embedded.controllers.registry import CONTROLLERS
+from clusters.embedded.controllers.scheduler import NODE_NAME
 from clusters.embedded.events import EventRecorder
 from clusters.embedded.resources import find_plural
 from clusters.embedded.status import ApiError
 
-__all__ = ["ClusterRuntime", "StoreReporter"]
+__all__ = ["ClusterRuntime", "StoreReporter", "build_controllers", "run_cluster_runtime"]
 
 log = logging.getLogger(__name__)
 PODS = find_plural("", "v1", "pods")
@@ -73,6 +73,27 @@ class StoreReporter:
                 log.warning("pod %s/%s not removed: %s", namespace, name, error)
 
 
+def build_controllers(store: Any, clock: Clock, state_dir: Path) -> list[Controller]:
+    """Instantiate every registered controller with the arguments it asks for."""
+    available = {"store": store, "clock": clock, "state_dir": Path(state_dir)}
+    controllers = []
+    for module_name, class_name in CONTROLLERS:
+        cls = getattr(importlib.import_module(module_name), class_name)
+        wanted = inspect.signature(cls).parameters
+        controllers.append(cls(**{k: v for k, v in available.items() if k in wanted}))
+    return controllers
+
+
+async def run_cluster_runtime(store: Any, clock: Clock, state_dir: Path) -> None:
+    """Run controllers, kubelet and proxy until cancelled (the `serve` extra task)."""
+    runtime = ClusterRuntime(store, clock, state_dir)
+    await runtime.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runtime.stop()
+
+
 class ClusterRuntime:
     """Starts and stops the in-process controllers, kubelet and proxy."""
 
@@ -81,12 +102,7 @@ class ClusterRuntime:
         self.clock = clock
         self.state_dir = Path(state_dir)
         self.node_name = node_name
-        self.controllers: list[Controller] = [
-            SchedulerController(store, clock, node_name),
-            ReplicaSetController(store, clock),
-            DeploymentController(store, clock),
-            EndpointsController(store, clock),
-        ]
+        self.controllers: list[Controller] = build_controllers(store, clock, self.state_dir)
         self.kubelet: Any = None
         self.proxy: Any = None
         self._tasks: list[asyncio.Task[None]] = []
