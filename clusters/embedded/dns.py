@@ -29,6 +29,7 @@ __all__ = [
     "CLUSTER_DOMAIN",
     "DNS_FILE_NAME",
     "Resolver",
+    "ResolvingSyncTransport",
     "ResolvingTransport",
     "ServiceAddress",
     "service_fqdn",
@@ -170,6 +171,14 @@ class Resolver:
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def _redirect(resolver: Resolver, namespace: str | None, request: httpx.Request) -> None:
+    url = request.url
+    port = url.port or _DEFAULT_PORTS.get(url.scheme)
+    address = resolver.resolve(url.host, port, namespace)
+    if address is not None:
+        request.url = url.copy_with(host=address[0], port=address[1])
+
+
 class ResolvingTransport(httpx.AsyncBaseTransport):
     """httpx transport sending requests for Service names to the Service proxy.
 
@@ -187,12 +196,29 @@ class ResolvingTransport(httpx.AsyncBaseTransport):
         self._inner = inner or httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        port = url.port or _DEFAULT_PORTS.get(url.scheme)
-        address = self._resolver.resolve(url.host, port, self._namespace)
-        if address is not None:
-            request.url = url.copy_with(host=address[0], port=address[1])
+        _redirect(self._resolver, self._namespace, request)
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class ResolvingSyncTransport(httpx.BaseTransport):
+    """The blocking twin of `ResolvingTransport`, for `httpx.Client`."""
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        namespace: str | None = None,
+        inner: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._resolver = resolver
+        self._namespace = namespace
+        self._inner = inner or httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        _redirect(self._resolver, self._namespace, request)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()

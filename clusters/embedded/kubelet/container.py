@@ -162,9 +162,38 @@ class ContainerRunner:
         """Stop for pod termination: SIGTERM, SIGKILL after the grace period (cluster seconds)."""
         process = self._process if self._in_run else None
         if process is not None and process.exit_code is None:
+            clock = self.ctx.clock
             self.ctx.event("Normal", "Killing", f"Stopping container {self.name}")
-            await process.stop(self.ctx.clock.real_seconds(grace_seconds))
+            began = clock.monotonic()
+            hook = (self.spec.get("lifecycle") or {}).get("preStop")
+            if hook:
+                await self._pre_stop(hook, process, grace_seconds)
+            remaining = max(0.0, grace_seconds - (clock.monotonic() - began))
+            await process.stop(clock.real_seconds(remaining))
         await self._finish_task()
+
+    async def _pre_stop(
+        self, hook: dict[str, Any], process: ContainerProcess, grace_seconds: float
+    ) -> None:
+        """Run the preStop hook (sleep, httpGet, tcpSocket or exec) within the grace period."""
+        clock = self.ctx.clock
+        try:
+            async with asyncio.timeout(clock.real_seconds(grace_seconds)):
+                if "sleep" in hook:
+                    await clock.sleep(float((hook["sleep"] or {}).get("seconds", 0)))
+                    return
+                result = await run_probe(
+                    hook,
+                    pod_ip=self.ctx.pod_ip,
+                    container=self.spec,
+                    env=process.env,
+                    cwd=str(process.cwd),
+                    timeout=max(clock.real_seconds(grace_seconds), MIN_REAL_TIMEOUT),
+                )
+        except TimeoutError:
+            return  # the grace period ran out during the hook: SIGTERM follows at once
+        if not result.success:
+            self.ctx.event("Warning", "FailedPreStopHook", f"PreStopHook failed: {result.message}")
 
     async def kill(self) -> None:
         """SIGKILL the container's processes now (no grace) and end its task."""

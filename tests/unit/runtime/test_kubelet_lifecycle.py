@@ -62,7 +62,7 @@ def test_pod_becomes_ready_on_its_own_ip_and_reports_a_typed_status(catalog, rep
         )
         ips = [kubelet.pod_address(p["metadata"]["uid"]) for p in pods]
         assert len(set(ips)) == 2 and all(ip.startswith("127.1.") for ip in ips)
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(trust_env=False) as client:
             for pod, ip in zip(pods, ips, strict=True):
                 answer = await client.get(f"http://{ip}:8080/who")  # both on port 8080
                 assert answer.text == pod["metadata"]["name"]
@@ -228,7 +228,12 @@ def test_deletion_sends_sigterm_then_sigkill_after_the_warped_grace(catalog, rep
     stubborn = make_pod(
         "stubborn", grace=50, env=env(TERM_MARKER=str(marker)), readinessProbe=READY_PROBE
     )
-    polite = make_pod("polite", grace=50, readinessProbe=READY_PROBE)
+    polite = make_pod(
+        "polite",
+        grace=50,
+        readinessProbe=READY_PROBE,
+        lifecycle={"preStop": {"sleep": {"seconds": 20}}},
+    )
 
     async def scenario(kubelet):
         for pod in (stubborn, polite):
@@ -245,6 +250,7 @@ def test_deletion_sends_sigterm_then_sigkill_after_the_warped_grace(catalog, rep
             pod["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
             await kubelet.sync_pod(pod)
         await reporter.wait(lambda: "polite" in reporter.terminated)
+        assert time.monotonic() - started >= 0.2  # its preStop sleep (20 s) came first
         await reporter.wait(lambda: "stubborn" in reporter.terminated)
         assert time.monotonic() - started >= 0.5  # 50 s grace at scale 100
         for pid in pids:

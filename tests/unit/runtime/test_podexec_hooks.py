@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,11 @@ listener.bind(("0.0.0.0", 0))
 print("bound", listener.getsockname()[0])
 print("outside", socket.getaddrinfo("localhost", 80)[0][4][0] in ("127.0.0.1", "::1"))
 """
+
+
+def without_proxies() -> dict[str, str]:
+    """The environment minus HTTP proxy settings, which would send urllib elsewhere."""
+    return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
 
 
 def test_pod_process_reaches_services_by_name_and_binds_its_pod_ip(tmp_path: Path):
@@ -48,7 +54,7 @@ def test_pod_process_reaches_services_by_name_and_binds_its_pod_ip(tmp_path: Pat
                 "--namespace", "demo", "--pod-ip", "127.1.201.7", "--",
                 "-c", CLIENT,
                 "http://web.demo.svc.cluster.local/", "http://web/", "http://web.demo:80/x",
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=without_proxies(),
             )  # fmt: skip
             output, _ = await asyncio.wait_for(process.communicate(), 30)
             assert process.returncode == 0, output.decode()

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clusters.embedded.dns import Resolver, ResolvingTransport
+from clusters.embedded.dns import Resolver, ResolvingSyncTransport, ResolvingTransport
 from clusters.embedded.proxy import ServiceProxy
 
 BACKENDS = {"127.1.200.1": "stable", "127.1.200.2": "stable", "127.1.200.3": "canary"}
@@ -144,5 +144,13 @@ def test_service_names_resolve_to_the_proxy_for_in_process_clients(tmp_path):
         async with httpx.AsyncClient(transport=transport) as client:
             answer = await client.get("http://web/anything")
         assert answer.status_code == 200 and answer.text == "stable"
+        assert answer.request.headers["host"] == "web"  # the Service name, as sent in-cluster
+        sync = ResolvingSyncTransport(resolver)
+
+        def blocking_get() -> str:
+            with httpx.Client(transport=sync) as client:
+                return client.get("http://web.demo.svc.cluster.local/").text
+
+        assert await asyncio.to_thread(blocking_get) == "stable"
 
     run(scenario, tmp_path)
