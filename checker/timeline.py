@@ -275,15 +275,28 @@ def _kubernetes_stream(api_client: Any, namespace: str) -> _Stream:
         else:
             lister = client.CustomObjectsApi(api_client).list_namespaced_custom_object
             args = ("argoproj.io", "v1alpha1", namespace, kind)
+        resource_version: str | None = None
         while not stop.is_set():
             watcher = watch.Watch()
-            for event in watcher.stream(lister, *args, timeout_seconds=5):
-                obj = event.get("object")
-                if not isinstance(obj, dict):
-                    obj = api_client.sanitize_for_serialization(obj) if api_client else {}
-                yield str(event.get("type")), obj
-                if stop.is_set():
-                    watcher.stop()
-                    return
+            options: dict[str, Any] = {"timeout_seconds": 1}
+            if resource_version:
+                options["resource_version"] = resource_version
+            try:
+                for event in watcher.stream(lister, *args, **options):
+                    resource_version = watcher.resource_version
+                    obj = event.get("object")
+                    if not isinstance(obj, dict):
+                        obj = api_client.sanitize_for_serialization(obj) if api_client else {}
+                    yield str(event.get("type")), obj
+                    if stop.is_set():
+                        watcher.stop()
+                        return
+            except client.exceptions.ApiException as error:
+                if error.status == 410:  # history expired: list again from scratch
+                    resource_version = None
+                else:
+                    stop.wait(1.0)
+            except Exception:  # connection dropped or cluster restarting: retry until stopped
+                stop.wait(1.0)
 
     return stream
