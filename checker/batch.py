@@ -1,8 +1,9 @@
 """Grade many bundles offline in parallel worker processes, with a per-bundle timeout.
 
 A bundle that crashes its worker or runs past the timeout becomes an `error` row; the worker is
-killed and replaced, and the batch goes on. Reports: per-bundle result.json, long CSV, Canvas
-gradebook CSV, JUnit XML and a class summary with per-check pass rates.
+killed and replaced, and the batch goes on. Reports: per-bundle result.json and Gradescope
+results.json, long CSV, Canvas gradebook CSV, JUnit XML, and a class summary with per-check
+pass rates.
 
 Fault injection for tests only: when the environment variable ROLLOUT_LAB_TEST_STALL_BUNDLE
 names a bundle file (basename), the worker sleeps instead of grading it, so the timeout path can
@@ -25,7 +26,7 @@ from typing import Any
 
 from checker.bundle import error_result, grade_bundle
 from checker.report_csv import check_pass_rates, gradebook_csv, long_csv
-from checker.report_files import junit_xml
+from checker.report_files import gradescope_json, junit_xml, result_json
 from checker.results import LabResult
 from checker.rubric import Rubric, load_rubric
 
@@ -184,13 +185,13 @@ def grade_batch(
     results = _run_pool(rubric, bundles, jobs, timeout, progress) if bundles else []
     seconds = time.monotonic() - started
     out_dir.mkdir(parents=True, exist_ok=True)
-    per_bundle = out_dir / "results"
+    per_bundle, gradescope = out_dir / "results", out_dir / "gradescope"
     per_bundle.mkdir(exist_ok=True)
+    gradescope.mkdir(exist_ok=True)
     for number, result in enumerate(results, start=1):
-        stem = Path(result.source).stem or f"bundle-{number}"
-        (per_bundle / f"{number:04d}-{stem}.json").write_text(
-            json.dumps(result.to_dict(), indent=2, sort_keys=True), encoding="utf-8"
-        )
+        name = f"{number:04d}-{Path(result.source).stem or 'bundle'}.json"
+        (per_bundle / name).write_text(result_json(result), encoding="utf-8")
+        (gradescope / name).write_text(gradescope_json(result), encoding="utf-8")
     column = f"{rubric.title} ({rubric.id})"
     outputs = {
         "long_csv": out_dir / "checks_long.csv",

@@ -103,26 +103,21 @@ def gradebook_csv(results: Sequence[LabResult], column: str, points_possible: fl
 
 def check_pass_rates(results: Sequence[LabResult]) -> list[dict[str, object]]:
     """Per check: how many passed / failed / undecided, to spot a broken or unfair check."""
-    rows: dict[str, dict[str, object]] = {}
+    titles: dict[str, str] = {}
+    tallies: dict[str, dict[str, int]] = {}
     for result in results:
         for check in result.checks:
-            row = rows.setdefault(
-                check.id,
-                {
-                    "check_id": check.id,
-                    "title": check.title,
-                    "passed": 0,
-                    "failed": 0,
-                    "undecided": 0,
-                },
-            )
+            titles.setdefault(check.id, check.title)
+            tally = tallies.setdefault(check.id, {"passed": 0, "failed": 0, "undecided": 0})
             if check.status is Status.PASSED:
-                row["passed"] = int(str(row["passed"])) + 1
+                tally["passed"] += 1
             elif check.status is Status.FAILED:
-                row["failed"] = int(str(row["failed"])) + 1
+                tally["failed"] += 1
             elif check.status is not Status.SKIPPED:
-                row["undecided"] = int(str(row["undecided"])) + 1
-    for row in rows.values():
-        decided = int(str(row["passed"])) + int(str(row["failed"]))
-        row["pass_rate"] = round(int(str(row["passed"])) / decided, 3) if decided else None
-    return list(rows.values())
+                tally["undecided"] += 1
+    rows: list[dict[str, object]] = []
+    for check_id, tally in tallies.items():
+        decided = tally["passed"] + tally["failed"]
+        rate = round(tally["passed"] / decided, 3) if decided else None
+        rows.append({"check_id": check_id, "title": titles[check_id], **tally, "pass_rate": rate})
+    return rows

@@ -71,6 +71,7 @@ def test_five_hundred_bundles_with_a_corrupt_and_a_hanging_one(tmp_path, monkeyp
 
     out = tmp_path / "out"
     assert len(list((out / "results").glob("*.json"))) == 500
+    assert len(list((out / "gradescope").glob("*.json"))) == 500
     data = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert data["submissions"] == 500 and data["errors"] == 2
     rates = {row["check_id"]: row for row in data["checks"]}
