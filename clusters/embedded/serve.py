@@ -129,7 +129,9 @@ async def _run(
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():
         await asyncio.sleep(0.02)
-    tasks = [asyncio.create_task(task(store, clock)) for task in extra_tasks]
+    tasks: list[asyncio.Future[None]] = [
+        asyncio.ensure_future(task(store, clock)) for task in extra_tasks
+    ]
     try:
         await serving
     finally:

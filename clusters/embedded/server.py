@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ __all__ = ["ApiServer", "create_app"]
 log = logging.getLogger("clusters.embedded.server")
 access_log = logging.getLogger("clusters.embedded.access")
 
+Handler = Callable[[ServerContext, ApiRequest, ResourceRoute], "ApiResponse | StreamResponse"]
 _VERB_FOR_METHOD = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
@@ -115,7 +117,7 @@ def dispatch(
         if method == "GET" and parse_bool(request.param("watch")):
             verb = "watch"
         _check_verb(route, verb)
-        handlers = {
+        handlers: dict[str, Handler] = {
             "get": get_object,
             "update": update_object,
             "patch": patch_object,
