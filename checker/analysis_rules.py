@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from checker.conditions import ConditionError, evaluate_condition
+from checker.conditions import ConditionError, decide_measurement, evaluate_condition
 from checker.durations import parse_go_duration
 from checker.manifest_rules import find_rollout, show_lines
 from checker.manifests import ManifestObject, ManifestSet
 from checker.results import Outcome
 from checker.rules import INTEGER, STRING, RuleInputs, rule
 
-__all__ = ["decide_measurement", "referenced_templates"]
+__all__ = ["referenced_templates"]
 
 _ARG = re.compile(r"\{\{\s*args\.([A-Za-z0-9_.-]+)\s*\}\}")
 
@@ -265,27 +265,6 @@ def analysis_metric(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
             where,
         )
     return Outcome.passed(f"metric {metric.get('name')!r} measures {host}:{port}{path}", evidence)
-
-
-def decide_measurement(metric: dict[str, Any], result: Any) -> str:
-    """Successful / Failed / Inconclusive / Error, by the analysis controller's decision rules."""
-    success, failure = metric.get("successCondition"), metric.get("failureCondition")
-    outcomes: dict[str, bool] = {}
-    for key, expression in (("successCondition", success), ("failureCondition", failure)):
-        if isinstance(expression, str) and expression.strip():
-            try:
-                outcomes[key] = evaluate_condition(expression, result)
-            except ConditionError:
-                return "Error"
-    if not outcomes:
-        return "Successful"
-    if outcomes.get("failureCondition") is True:
-        return "Failed"
-    if "successCondition" in outcomes and "failureCondition" in outcomes:
-        return "Successful" if outcomes["successCondition"] else "Inconclusive"
-    if "successCondition" in outcomes:
-        return "Successful" if outcomes["successCondition"] else "Failed"
-    return "Successful"
 
 
 @rule(
