@@ -21,7 +21,6 @@ from typing import Any
 from clusters.embedded import gc
 from clusters.embedded.clock import Clock
 from clusters.embedded.resources import RESOURCES, ResourceType
-from clusters.embedded.selectors import parse_field_selector, parse_label_selector
 from clusters.embedded.status import (
     already_exists,
     conflict,
@@ -29,7 +28,6 @@ from clusters.embedded.status import (
 )
 from clusters.embedded.store_db import SqliteBackend, clone
 from clusters.embedded.store_errors import (
-    namespace_terminating,
     uid_precondition_failed,
 )
 from clusters.embedded.store_index import OwnerIndex
@@ -37,11 +35,11 @@ from clusters.embedded.store_paging import decode_continue, encode_continue, sta
 from clusters.embedded.store_rules import (
     ObjKey,
     TypeKey,
+    check_create_namespace,
     generate_name,
     merge_update,
     obj_key,
     parse_rv,
-    required,
     stamp_create,
     type_key,
 )
@@ -49,7 +47,7 @@ from clusters.embedded.watch import ChangeEvent, Watcher, WatchFilter, prime
 
 __all__ = ["ListResult", "Store"]
 
-_NAMESPACES = next(r for r in RESOURCES if (r.group, r.plural) == ("", "namespaces"))
+_NS_KEY = ("", "namespaces")
 
 
 _Objects = list[dict[str, Any]]
@@ -138,7 +136,7 @@ class Store:
         A continued page (and `resource_version_match="Exact"`) is served from the store's state
         at that resourceVersion; other resourceVersion values read the latest state.
         """
-        watch_filter = self._filter(rt, namespace, label_selector, field_selector, None)
+        watch_filter = WatchFilter.parse(rt, namespace, label_selector, field_selector)
         with self._lock:
             tk = type_key(rt)
             self._types.setdefault(tk, rt)
@@ -191,7 +189,7 @@ class Store:
         with self._lock:
             tk = type_key(rt)
             self._types.setdefault(tk, rt)
-            namespace = self._check_create_namespace(rt, meta)
+            namespace = check_create_namespace(rt, meta, self._objects.get(_NS_KEY, {}))
             existing = self._objects.get(tk, {})
             if not meta.get("name"):
                 prefix = meta.get("generateName") or ""
@@ -324,7 +322,7 @@ class Store:
         """Open a watch. Selector or resourceVersion syntax errors raise 400 here; a
         resourceVersion older than the kept history yields a stream with one ERROR event
         (410 Expired, `too old resource version: N (M)`), as the apiserver's watch cache does."""
-        watch_filter = self._filter(rt, namespace, label_selector, field_selector, name)
+        watch_filter = WatchFilter.parse(rt, namespace, label_selector, field_selector, name)
         rv = None if resource_version in (None, "", "0") else parse_rv(resource_version)
         with self._lock:
             tk = type_key(rt)
@@ -368,22 +366,6 @@ class Store:
                 self._db = None
 
     # -- internals shared with gc.py ------------------------------------------------------------
-
-    def _filter(
-        self,
-        rt: ResourceType,
-        namespace: str | None,
-        label_selector: str,
-        field_selector: str,
-        name: str | None,
-    ) -> WatchFilter:
-        return WatchFilter(
-            rt,
-            namespace if rt.namespaced else None,
-            name,
-            parse_label_selector(label_selector),
-            parse_field_selector(field_selector, rt),
-        )
 
     def _raw(self, tk: TypeKey, key: ObjKey) -> dict[str, Any] | None:
         return self._objects.get(tk, {}).get(key)
@@ -431,17 +413,3 @@ class Store:
         for watcher in list(self._watchers):
             if not watcher.offer(event):
                 self._watchers.remove(watcher)
-
-    def _check_create_namespace(self, rt: ResourceType, meta: dict[str, Any]) -> str:
-        if not rt.namespaced:
-            meta.pop("namespace", None)
-            return ""
-        namespace = meta.get("namespace") or ""
-        if not namespace:
-            raise required(rt, meta.get("name") or "", "metadata.namespace")
-        ns_obj = self._raw(type_key(_NAMESPACES), ("", namespace))
-        if ns_obj is None:
-            raise not_found(_NAMESPACES, namespace)
-        if gc.namespace_terminating(ns_obj):
-            raise namespace_terminating(rt, meta.get("name") or "", namespace)
-        return namespace

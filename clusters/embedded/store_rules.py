@@ -13,13 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from clusters.embedded.clock import format_timestamp
-from clusters.embedded.resources import ResourceType
-from clusters.embedded.status import ApiError, already_exists, bad_request, invalid
+from clusters.embedded.gc import namespace_terminating
+from clusters.embedded.resources import RESOURCES, ResourceType
+from clusters.embedded.status import ApiError, already_exists, bad_request, invalid, not_found
 from clusters.embedded.store_db import clone
+from clusters.embedded.store_errors import namespace_terminating as namespace_terminating_error
 
 __all__ = [
     "ObjKey",
     "TypeKey",
+    "check_create_namespace",
     "generate_name",
     "merge_update",
     "obj_key",
@@ -31,6 +34,7 @@ __all__ = [
 
 TypeKey = tuple[str, str]  # (group, plural)
 ObjKey = tuple[str, str]  # (namespace or "", name)
+_NAMESPACES = next(r for r in RESOURCES if (r.group, r.plural) == ("", "namespaces"))
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the apiserver's generateName alphabet
 
 
@@ -58,6 +62,25 @@ def required(rt: ResourceType, name: str, field: str, message: str = "Required v
     """422 `<Kind> "<name>" is invalid: <field>: Required value...`."""
     cause = {"reason": "FieldValueRequired", "message": message, "field": field}
     return invalid(rt, name, [cause])
+
+
+def check_create_namespace(
+    rt: ResourceType, meta: dict[str, Any], namespaces: dict[ObjKey, dict[str, Any]]
+) -> str:
+    """The namespace a create lands in: it must exist and not be terminating ("" if cluster
+    scoped, where a namespace in the body is dropped)."""
+    if not rt.namespaced:
+        meta.pop("namespace", None)
+        return ""
+    namespace = meta.get("namespace") or ""
+    if not namespace:
+        raise required(rt, meta.get("name") or "", "metadata.namespace")
+    ns_obj = namespaces.get(("", namespace))
+    if ns_obj is None:
+        raise not_found(_NAMESPACES, namespace)
+    if namespace_terminating(ns_obj):
+        raise namespace_terminating_error(rt, meta.get("name") or "", namespace)
+    return namespace
 
 
 def generate_name(rt: ResourceType, prefix: str, taken: Callable[[str], bool]) -> str:

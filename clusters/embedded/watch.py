@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clusters.embedded.resources import ResourceType
-from clusters.embedded.selectors import FieldSelector, LabelSelector, object_fields
+from clusters.embedded.selectors import (
+    FieldSelector,
+    LabelSelector,
+    object_fields,
+    parse_field_selector,
+    parse_label_selector,
+)
 from clusters.embedded.status import expired
 from clusters.embedded.store_db import clone
 
@@ -48,6 +54,24 @@ class WatchFilter:
     name: str | None = None
     labels: LabelSelector = field(default_factory=LabelSelector)
     fields: FieldSelector = field(default_factory=FieldSelector)
+
+    @classmethod
+    def parse(
+        cls,
+        resource: ResourceType,
+        namespace: str | None,
+        label_selector: str | None,
+        field_selector: str | None,
+        name: str | None = None,
+    ) -> WatchFilter:
+        """A filter from query parameters; 400 ApiError on bad selector syntax or fields."""
+        return cls(
+            resource,
+            namespace if resource.namespaced else None,
+            name,
+            parse_label_selector(label_selector),
+            parse_field_selector(field_selector, resource),
+        )
 
     def matches(self, obj: dict[str, Any]) -> bool:
         meta = obj.get("metadata") or {}
