@@ -104,16 +104,25 @@ def test_namespaced_kind_round_trips_through_typed_models(
     assert type(events[0]["object"]) is type(read)
 
 
-def test_pod_with_status_and_event_round_trip(
+def test_pod_with_full_status_round_trips(
+    api_client: k8s.ApiClient, raw: httpx.Client, namespace: str
+) -> None:
+    core = k8s.CoreV1Api(api_client)
+    create(raw, pod(namespace))
+    core.patch_namespaced_pod_status("web-abc12", namespace, {"status": running_status()})
+    typed = core.read_namespaced_pod_status("web-abc12", namespace)
+    assert typed.status.container_statuses[0].image_id.startswith("docker.io/")
+    assert typed.status.conditions[1].type == "Ready"
+
+
+def test_event_round_trips_and_filters_by_involved_object(
     api_client: k8s.ApiClient, raw: httpx.Client, namespace: str
 ) -> None:
     core = k8s.CoreV1Api(api_client)
     created = create(raw, pod(namespace))
-    core.patch_namespaced_pod_status("web-abc12", namespace, {"status": running_status()})
-    typed = core.read_namespaced_pod_status("web-abc12", namespace)
-    assert typed.status.container_statuses[0].image_id.startswith("docker.io/")
     core.create_namespaced_event(namespace, event(namespace, created, "web.1", "hello"))
     (only,) = core.list_namespaced_event(namespace).items
+    assert isinstance(only, k8s.CoreV1Event)
     assert only.involved_object.uid == created["metadata"]["uid"]
     selected = core.list_namespaced_event(
         namespace, field_selector=f"involvedObject.uid={created['metadata']['uid']}"
@@ -121,40 +130,63 @@ def test_pod_with_status_and_event_round_trip(
     assert len(selected.items) == 1
 
 
-def test_cluster_scoped_kinds_round_trip(api_client: k8s.ApiClient, namespace: str) -> None:
+def test_namespace_round_trips(api_client: k8s.ApiClient, namespace: str) -> None:
     core = k8s.CoreV1Api(api_client)
     ns = core.read_namespace(namespace)
-    assert ns.status.phase == "Active"
+    assert isinstance(ns, k8s.V1Namespace) and ns.status.phase == "Active"
+    assert namespace in [n.metadata.name for n in core.list_namespace().items]
+
+
+def test_node_round_trips(api_client: k8s.ApiClient, namespace: str) -> None:
+    core = k8s.CoreV1Api(api_client)
     node = core.create_node(
         {"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"{namespace}-node"}}
     )
     assert core.read_node(node.metadata.name).metadata.uid == node.metadata.uid
+    assert isinstance(core.list_node(), k8s.V1NodeList)
+
+
+def test_custom_resource_definition_round_trips(api_client: k8s.ApiClient) -> None:
     crds = k8s.ApiextensionsV1Api(api_client)
     rollouts = crds.read_custom_resource_definition("rollouts.argoproj.io")
     assert rollouts.spec.names.kind == "Rollout"
     assert {c.metadata.name for c in crds.list_custom_resource_definition().items} >= {
         "rollouts.argoproj.io",
         "analysisruns.argoproj.io",
+        "analysistemplates.argoproj.io",
+        "clusteranalysistemplates.argoproj.io",
+        "experiments.argoproj.io",
     }
 
 
-def test_scale_status_and_discovery_documents_round_trip(
-    api_client: k8s.ApiClient, namespace: str
-) -> None:
+def test_scale_round_trips(api_client: k8s.ApiClient, namespace: str) -> None:
     apps = k8s.AppsV1Api(api_client)
     apps.create_namespaced_deployment(namespace, deployment(namespace))
     scale = apps.read_namespaced_deployment_scale("web", namespace)
     assert isinstance(scale, k8s.V1Scale) and scale.spec.replicas == 2
     scaled = apps.patch_namespaced_deployment_scale("web", namespace, {"spec": {"replicas": 3}})
     assert scaled.spec.replicas == 3 and scaled.status.selector == "app=web"
+
+
+def test_status_errors_round_trip(api_client: k8s.ApiClient, namespace: str) -> None:
     with pytest.raises(k8s.ApiException) as missing:
-        apps.read_namespaced_deployment("nope", namespace)
+        k8s.AppsV1Api(api_client).read_namespaced_deployment("nope", namespace)
     status = api_client.deserialize(missing.value.body, "V1Status", "application/json")
     assert (status.code, status.reason) == (404, "NotFound")
+    assert status.details.name == "nope"
+
+
+def test_discovery_documents_round_trip(api_client: k8s.ApiClient, raw: httpx.Client) -> None:
     assert k8s.VersionApi(api_client).get_code().git_version.startswith("v1.37")
     assert any(g.name == "argoproj.io" for g in k8s.ApisApi(api_client).get_api_versions().groups)
     resources = k8s.CoreV1Api(api_client).get_api_resources()
     assert any(r.name == "pods/log" for r in resources.resources)
+    aggregated = raw.get(
+        "/apis",
+        headers={"Accept": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"},
+    )
+    typed = api_client.deserialize(aggregated.text, "V2APIGroupDiscoveryList", "application/json")
+    assert "argoproj.io" in [item.metadata.name for item in typed.items]
 
 
 def test_custom_objects_round_trip_as_json(api_client: k8s.ApiClient, namespace: str) -> None:
