@@ -11,7 +11,7 @@ from typing import Any
 
 from clusters.embedded import validation
 from clusters.embedded.allocators import allocate_service
-from clusters.embedded.http import ApiRequest, ServerContext
+from clusters.embedded.api_messages import ApiRequest, ServerContext
 from clusters.embedded.resources import ResourceType
 from clusters.embedded.status import bad_request, invalid
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from clusters.embedded.http import ApiRequest, ApiResponse, ServerContext, StreamResponse
+from clusters.embedded.api_messages import ApiRequest, ApiResponse, ServerContext, StreamResponse
 from clusters.embedded.kubelet.logs import current_and_previous
 from clusters.embedded.negotiation import parse_bool
 from clusters.embedded.routing import ResourceRoute
@@ -164,8 +164,10 @@ def _run_ended(context: ServerContext, route: ResourceRoute, container: str, pat
     state = _container_status(pod, container).get("state") or {}
     if "terminated" in state:
         return True
+    if context.state_dir is None:
+        return True
     current, _ = current_and_previous(
-        context.state_dir or Path("."), route.namespace or "", route.name, container
+        context.state_dir, route.namespace or "", route.name, container
     )
     return current is not None and current != path
 

@@ -13,6 +13,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from clusters.embedded import crds, openapi
+from clusters.embedded.api_messages import (
+    ApiRequest,
+    ApiResponse,
+    ServerContext,
+    StreamResponse,
+    dump_json,
+    json_response,
+)
 from clusters.embedded.discovery import (
     aggregated_discovery,
     api_group,
@@ -20,14 +28,6 @@ from clusters.embedded.discovery import (
     api_resource_list,
     api_versions,
     version_info,
-)
-from clusters.embedded.http import (
-    ApiRequest,
-    ApiResponse,
-    ServerContext,
-    StreamResponse,
-    dump_json,
-    json_response,
 )
 from clusters.embedded.negotiation import (
     AGGREGATED_DISCOVERY_TYPE,

@@ -18,7 +18,7 @@ from clusters.embedded.admission_http import (
     prepare_service,
 )
 from clusters.embedded.allocators import ALLOCATION_LOCK
-from clusters.embedded.http import ApiRequest, ApiResponse, ServerContext, json_response
+from clusters.embedded.api_messages import ApiRequest, ApiResponse, ServerContext, json_response
 from clusters.embedded.negotiation import (
     JSON_PATCH,
     MERGE_PATCH,

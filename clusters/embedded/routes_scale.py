@@ -11,7 +11,7 @@ from typing import Any
 
 from clusters.embedded import patch
 from clusters.embedded.admission_http import dry_run
-from clusters.embedded.http import ApiRequest, ApiResponse, ServerContext, json_response
+from clusters.embedded.api_messages import ApiRequest, ApiResponse, ServerContext, json_response
 from clusters.embedded.negotiation import (
     JSON_PATCH,
     MERGE_PATCH,

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from clusters.embedded import tables
-from clusters.embedded.http import ApiRequest, ServerContext, StreamResponse, dump_json
+from clusters.embedded.api_messages import ApiRequest, ServerContext, StreamResponse, dump_json
 from clusters.embedded.negotiation import TABLE_TYPE, parse_bool, wants_table
 from clusters.embedded.resources import ResourceType
 from clusters.embedded.routing import ResourceRoute

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clusters.embedded.clock import Clock
-from clusters.embedded.http import (
+from clusters.embedded.api_messages import (
     ApiRequest,
     ApiResponse,
     ServerContext,
@@ -25,6 +24,7 @@ from clusters.embedded.http import (
     error_response,
     parse_query,
 )
+from clusters.embedded.clock import Clock
 from clusters.embedded.negotiation import MAX_BODY_BYTES, parse_bool
 from clusters.embedded.routes_logs import pod_log
 from clusters.embedded.routes_meta import handle_crds, handle_special
