@@ -12,11 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from checker.views import RolloutView, dig, template_images
 
 __all__ = [
+    "WORKDIR_TIMELINE",
     "Timeline",
     "TimelineEntry",
     "TimelineError",
@@ -25,6 +27,8 @@ __all__ = [
 ]
 
 _HEADER = "rollout-lab.timeline/v1"
+# Where a lab's recorder writes, relative to the learner's work folder; check/submit read it.
+WORKDIR_TIMELINE = ".rollout-lab/timeline.jsonl"
 _MAX_ENTRIES = 20_000
 _MAX_LINE = 200_000
 _STATUS_KEYS = (
@@ -205,6 +209,8 @@ _Stream = Callable[[str, threading.Event], Iterable[tuple[str, dict[str, Any]]]]
 class TimelineRecorder:
     """Record rollouts, analysisruns and events of a namespace from watch streams, until stopped.
 
+    With `path`, every entry is also appended to that JSONL file as it happens, so the work
+    survives a restarted notebook kernel and `rollout-lab check/submit` can read it.
     `stream(kind, stop)` yields `(watch_type, object_dict)`; by default it is a `kubernetes`
     watch over the namespace (tests pass their own). Unchanged states (and re-listed
     events) are not repeated.
@@ -218,8 +224,12 @@ class TimelineRecorder:
         stream: _Stream | None = None,
         clock: Callable[[], float] = time.time,
         time_scale: float = 1.0,
+        path: Path | None = None,
     ) -> None:
         self.timeline = Timeline(namespace=namespace, started_at=clock(), time_scale=time_scale)
+        self.path = path
+        if path is not None:
+            self._open_file(path)
         self._stream = stream or _kubernetes_stream(api_client, namespace)
         self._clock = clock
         self._lock = threading.Lock()
@@ -243,7 +253,25 @@ class TimelineRecorder:
             if self._last.get(key) == data:
                 return
             self._last[key] = data
-            self.timeline.entries.append(TimelineEntry(self._clock(), entry_type, name, data))
+            entry = TimelineEntry(self._clock(), entry_type, name, data)
+            self.timeline.entries.append(entry)
+            if self.path is not None:
+                line = {"t": entry.t, "type": entry.type, "name": entry.name, "data": entry.data}
+                with self.path.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(line, sort_keys=True) + "\n")
+
+    def _open_file(self, path: Path) -> None:
+        """Continue an existing timeline file (a restarted kernel), else start one."""
+        try:
+            previous = Timeline.from_jsonl(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, TimelineError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(self.timeline.to_jsonl(), encoding="utf-8")
+            return
+        if previous.namespace == self.timeline.namespace:
+            self.timeline = previous
+        else:
+            path.write_text(self.timeline.to_jsonl(), encoding="utf-8")
 
     def start(self) -> None:
         for kind in ("rollouts", "analysisruns", "events"):

@@ -32,6 +32,7 @@ from checker import (
     write_bundle,
 )
 from checker.manifests import MANIFEST_SUFFIXES
+from checker.timeline import WORKDIR_TIMELINE
 from labs.catalog import LabNotFound, find_lab
 
 __all__ = ["register"]
@@ -95,7 +96,7 @@ def _save_attempts(directory: Path, attempts: dict[str, int]) -> None:
 
 
 def _timeline(directory: Path) -> Timeline | None:
-    path = directory / _STATE / "timeline.jsonl"
+    path = directory / WORKDIR_TIMELINE
     if not path.is_file():
         return None
     try:

@@ -118,3 +118,35 @@ def test_submit_then_grade_round_trip(tmp_path, capsys):
 def test_unknown_lab_is_a_clear_error(capsys):
     assert main(["check", "nope", "--static"]) == 2
     assert "labs available" in capsys.readouterr().err
+
+
+def test_live_check_reads_the_recorded_timeline_from_the_work_folder(tmp_path, capsys):
+    from checker.scenarios import canary_timeline
+    from checker.timeline import WORKDIR_TIMELINE
+
+    work = _workdir(tmp_path, "solution")
+    (work / WORKDIR_TIMELINE).parent.mkdir()
+    (work / WORKDIR_TIMELINE).write_text(
+        canary_timeline("abort_then_undo").to_jsonl(), encoding="utf-8"
+    )
+    report = tmp_path / "r.json"
+    code = main(
+        [
+            "check",
+            "canary-analysis",
+            "--dir",
+            str(work),
+            "--kubeconfig",
+            str(tmp_path / "none"),
+            "--deadline",
+            "0.1",
+            "--json",
+            str(report),
+        ]
+    )
+    assert code == 2  # the cluster part is undecided, nothing failed
+    checks = {
+        c["id"]: c["status"] for c in json.loads(report.read_text(encoding="utf-8"))["checks"]
+    }
+    assert checks["rolled-back"] == "passed" and checks["aborted-early"] == "passed"
+    assert checks["rollout-healthy"] == "error"

@@ -199,6 +199,25 @@ def test_recorder_keeps_changes_in_order_and_drops_repeats():
     assert timeline.rollout_states("agent")[1][1].aborted
 
 
+def test_recorder_appends_to_a_file_and_continues_it_after_a_restart(tmp_path):
+    path = tmp_path / ".rollout-lab" / "timeline.jsonl"
+    healthy = rollout_object(GOOD, pod_hash="h1", stable="h1", phase="Healthy")
+    aborted = rollout_object(BAD, pod_hash="h4", stable="h1", phase="Degraded", abort=True)
+    first = TimelineRecorder("lab-canary", stream=lambda kind, stop: iter(()), path=path)
+    first.record("rollouts", healthy)
+    first.record("rollouts", aborted)
+    second = TimelineRecorder("lab-canary", stream=lambda kind, stop: iter(()), path=path)
+    second.record("rollouts", healthy)
+    on_disk = Timeline.from_jsonl(path.read_text(encoding="utf-8"))
+    assert [v.phase for _, v in on_disk.rollout_states("agent")] == [
+        "Healthy",
+        "Degraded",
+        "Healthy",
+    ]
+    assert on_disk.started_at == first.timeline.started_at
+    assert len(second.timeline.entries) == 3
+
+
 # ---- live (cluster) mode: wait, and never fail because the cluster is not ready ----------------
 
 
