@@ -11,7 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
 
+from clusters.embedded.backend import server_pid
 from labs.jupyter import free_port, jupyter_command, repo_root
 
 
@@ -24,17 +27,20 @@ def test_command_binds_loopback_with_token():
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(240)
 def test_lab_start_serves_jupyterlab(tmp_path: Path):
     port = free_port(0)
+    home = tmp_path / "lab-home"
     env = dict(
         os.environ,
         JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"),
         JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"),
         JUPYTER_DATA_DIR=str(tmp_path / "data"),
+        ROLLOUT_LAB_HOME=str(home),
     )
+    command = ["lab", "start", "--backend", "embedded", "--port", str(port)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "labs.cli", "lab", "start", "--port", str(port)],
+        [sys.executable, "-m", "labs.cli", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -53,6 +59,12 @@ def test_lab_start_serves_jupyterlab(tmp_path: Path):
         assert process.poll() is None, "JupyterLab exited early"
         # Without the token the API refuses: the printed token is what lets the learner in.
         assert status == 403
+        # The cluster is up before JupyterLab, with the lab namespace.
+        kubeconfig = home / "embedded" / "kubeconfig"
+        api = k8s_config.new_client_from_config(config_file=str(kubeconfig))
+        names = [n.metadata.name for n in k8s.CoreV1Api(api).list_namespace().items]
+        api.close()
+        assert "rollout-lab" in names
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:
@@ -61,3 +73,6 @@ def test_lab_start_serves_jupyterlab(tmp_path: Path):
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate()
     assert f"http://127.0.0.1:{port}/lab?token=" in output
+    assert f"export KUBECONFIG={kubeconfig}" in output
+    assert "cluster stopped" in output
+    assert server_pid(home / "embedded") is None

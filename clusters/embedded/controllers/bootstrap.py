@@ -84,17 +84,25 @@ def bootstrap(store: Any, clock: Any, node_name: str) -> None:
         }
         _create_if_missing(store, NAMESPACES, body)
     node = node_object(node_name, clock.stamp())
-    if not _create_if_missing(store, NODES, node):
-        current = store.get(NODES, None, node_name)
-        current["status"] = node["status"]
-        store.update(NODES, current, subresource="status")
+    _create_if_missing(store, NODES, node)
+
+
+def _write_status(store: Any, resource: Any, body: dict[str, Any]) -> None:
+    """Status goes through the status subresource (a create may not keep it)."""
+    current = store.get(resource, None, body["metadata"]["name"])
+    if current.get("status") != body["status"]:
+        current["status"] = body["status"]
+        store.update(resource, current, subresource="status")
 
 
 def _create_if_missing(store: Any, resource: Any, body: dict[str, Any]) -> bool:
+    created = True
     try:
         store.create(resource, body)
     except ApiError as error:
-        if error.code == 409:
-            return False
-        raise
-    return True
+        if error.code != 409:
+            raise
+        created = False
+    if resource is NODES or created:
+        _write_status(store, resource, body)
+    return created
