@@ -81,3 +81,13 @@ def test_start_fails_clearly_when_the_server_cannot_start(tmp_path: Path) -> Non
     with pytest.raises(ClusterStartError) as failure:
         EmbeddedCluster(state, startup_timeout=20, workloads=False).start()
     assert "exited" in str(failure.value)
+
+
+def test_a_second_server_on_a_running_state_dir_is_refused(tmp_path: Path) -> None:
+    with EmbeddedCluster(tmp_path / "state", workloads=False) as running:
+        assert running.running and running.pid is not None
+        with pytest.raises(ClusterStartError) as failure:
+            EmbeddedCluster(tmp_path / "state", workloads=False).start()
+        assert f"pid {running.pid}" in str(failure.value)
+    assert not running.running
+    assert not (tmp_path / "state" / "server.pid").exists()  # clean shutdown removes it
