@@ -15,9 +15,10 @@ from typing import Any
 from clusters.embedded import status
 from clusters.embedded.defaults import apply_defaults
 from clusters.embedded.resources import ResourceType, find_kind
+from clusters.embedded.validation_decode import decode_message, type_error_message
 from clusters.embedded.validation_meta import cause, metadata_causes
 from clusters.embedded.validation_rules import rule_causes
-from clusters.embedded.validation_schema import prune_unknown, schema_causes
+from clusters.embedded.validation_schema import first_type_error, prune_unknown, schema_causes
 
 __all__ = [
     "FIELD_VALIDATION_MODES",
@@ -82,6 +83,21 @@ def _causes(
     return unique
 
 
+def _decode_error(rt: ResourceType, obj: dict[str, Any]) -> dict[str, str] | None:
+    """For built-ins, the Go decoding error a JSON type mismatch causes (a 400, not a 422)."""
+    if not rt.builtin:
+        return None
+    found = first_type_error(rt, obj)
+    if found is None:
+        return None
+    path, value = found
+    detail = type_error_message(rt, path, value)
+    if detail is None:
+        return None
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+    return cause("FieldValueTypeInvalid", field, decode_message(rt, detail))
+
+
 def admit(
     rt: ResourceType,
     obj: dict[str, Any],
@@ -92,8 +108,9 @@ def admit(
 ) -> Admission:
     """Prune, default and validate `obj` for a create or update of kind `rt`.
 
-    Raises `status.ApiError`: 400 for unknown fields under Strict, 422 Invalid with
-    `details.causes` for schema and semantic errors. The input is not modified.
+    Raises `status.ApiError`: 400 for unknown fields under Strict and (built-ins, like Go
+    decoding) for a JSON type mismatch; 422 Invalid with `details.causes` for schema and
+    semantic errors. The input is not modified.
     """
     if not isinstance(obj, dict):
         raise status.bad_request("the body of the request must be a JSON object")
@@ -101,6 +118,9 @@ def admit(
     pruned, unknown = prune_unknown(rt, obj)
     if unknown and mode == "Strict":
         raise status.bad_request(strict_decoding_message(rt, unknown))
+    decode_error = _decode_error(rt, pruned)
+    if decode_error is not None:
+        raise status.bad_request(decode_error["message"])
     warnings = [f'unknown field "{path}"' for path in unknown] if mode == "Warn" else []
     if rt.builtin:
         apply_defaults(rt.group, rt.kind, pruned, operation.upper())
@@ -119,7 +139,9 @@ def validate_manifest(obj: dict[str, Any]) -> list[dict[str, str]]:
     """Every problem the embedded cluster would report for creating `obj`, without raising.
 
     Returns causes `{"reason", "field", "message"}` (as in a 422 Status' `details.causes`),
-    with unknown fields as `{"reason": "FieldValueUnknown", "message": 'unknown field "x"'}`.
+    with unknown fields as `{"reason": "FieldValueUnknown", "message": 'unknown field "x"'}`
+    and, for built-ins, a JSON type mismatch as the apiserver's decoding error (reason
+    `FieldValueTypeInvalid`; the real cluster answers it with 400 before validating).
     An empty list means the cluster accepts the manifest. Render a cause with
     `describe_cause`, e.g. `spec.replicas: Invalid value: "string": spec.replicas in body must
     be of type integer: "string"`.
@@ -137,6 +159,9 @@ def validate_manifest(obj: dict[str, Any]) -> list[dict[str, str]]:
         return [cause("FieldValueNotSupported", "kind", message)]
     pruned, unknown = prune_unknown(rt, obj)
     found = [cause("FieldValueUnknown", path, f'unknown field "{path}"') for path in unknown]
+    decode_error = _decode_error(rt, pruned)
+    if decode_error is not None:
+        return [*found, decode_error]
     if rt.builtin:
         apply_defaults(rt.group, rt.kind, pruned, "CREATE")
     return found + _causes(rt, pruned, None)

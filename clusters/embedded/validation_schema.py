@@ -24,7 +24,7 @@ from clusters.embedded.schemas.nodes import (
 )
 from clusters.embedded.validation_meta import cause, format_value
 
-__all__ = ["join_path", "prune_unknown", "schema_causes"]
+__all__ = ["first_type_error", "join_path", "prune_unknown", "schema_causes"]
 
 
 def join_path(parent: str, key: str | int) -> str:
@@ -202,3 +202,29 @@ def schema_causes(rt: ResourceType, obj: dict[str, Any]) -> list[dict[str, str]]
                 seen.add(key)
                 causes.append(item)
     return sorted(causes, key=lambda item: item["field"])
+
+
+def _document_order(value: Any, path: tuple[str | int, ...], order: dict[tuple, int]) -> None:
+    order.setdefault(path, len(order))
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            _document_order(sub, (*path, key), order)
+    elif isinstance(value, list):
+        for index, sub in enumerate(value):
+            _document_order(sub, (*path, index), order)
+
+
+def first_type_error(rt: ResourceType, obj: dict[str, Any]) -> tuple[list[str | int], Any] | None:
+    """The first (in document order) value whose JSON type the schema rejects, as
+    (path parts, value); Go decoding of built-ins stops there."""
+    found: list[tuple[list[str | int], Any]] = []
+    for error in _validator(rt).iter_errors(obj):
+        if error.validator == "type" or (
+            error.validator in ("oneOf", "anyOf") and _expected_types(error.schema)
+        ):
+            found.append((list(error.absolute_path), error.instance))
+    if not found:
+        return None
+    order: dict[tuple, int] = {}
+    _document_order(obj, (), order)
+    return min(found, key=lambda item: order.get(tuple(item[0]), len(order)))

@@ -196,18 +196,67 @@ def test_analysis_template_enum_and_string_value() -> None:
     assert "spec.metrics[1].provider: Required value" in causes
 
 
-def test_builtin_type_and_required_errors() -> None:
+def test_builtin_type_mismatch_is_a_go_decoding_error() -> None:
     obj = deployment(replicas="3")
+    obj["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "A", "value": 5}]
+    with pytest.raises(ApiError) as caught:
+        admit(DEPLOYMENT, obj)
+    assert caught.value.code == 400
+    assert caught.value.status["message"] == (
+        'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal '
+        "string into Go struct field DeploymentSpec.spec.replicas of type int32"
+    )
+    del obj["spec"]["replicas"]
+    with pytest.raises(ApiError) as caught:
+        admit(DEPLOYMENT, obj)
+    assert caught.value.status["message"].endswith(
+        "json: cannot unmarshal number into Go struct field "
+        "EnvVar.spec.template.spec.containers.env.value of type string"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (
+            ("spec", "template", "spec", "containers"),
+            {},
+            "object into Go struct field "
+            "PodSpec.spec.template.spec.containers of type []v1.Container",
+        ),
+        (
+            ("spec", "replicas"),
+            1.5,
+            "number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32",
+        ),
+        (
+            ("metadata", "labels"),
+            ["a"],
+            "array into Go struct field ObjectMeta.metadata.labels of type map[string]string",
+        ),
+    ],
+)
+def test_decoding_error_names_go_types(path: tuple[str, ...], value: Any, expected: str) -> None:
+    obj = deployment()
+    target = obj
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    (found,) = validate_manifest(obj)
+    assert found["reason"] == "FieldValueTypeInvalid"
+    assert found["message"].endswith("json: cannot unmarshal " + expected)
+
+
+def test_builtin_required_errors_are_422() -> None:
+    obj = deployment()
     obj["spec"]["template"]["spec"]["containers"].append({"image": "busybox"})
     with pytest.raises(ApiError) as caught:
         admit(DEPLOYMENT, obj)
-    causes = causes_of(caught.value)
-    assert (
-        'spec.replicas: Invalid value: "string": spec.replicas in body must be of type '
-        'integer: "string"'
-    ) in causes
-    assert "spec.template.spec.containers[1].name: Required value" in causes
-    assert caught.value.status["message"].startswith('Deployment.apps "web" is invalid: [')
+    assert caught.value.code == 422
+    assert causes_of(caught.value) == ["spec.template.spec.containers[1].name: Required value"]
+    assert caught.value.status["message"] == (
+        'Deployment.apps "web" is invalid: spec.template.spec.containers[1].name: Required value'
+    )
 
 
 def test_metadata_name_and_label_rules() -> None:
