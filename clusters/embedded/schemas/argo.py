@@ -1,6 +1,6 @@
 """The Argo Rollouts kinds' OpenAPI v3 (structural, CRD-style) schemas, built from our notation.
 
-The YAML files next to this module describe each type compactly:
+The YAML files in `argo_types/` describe each type compactly:
 
 * `field: string|int32|int64|bool|number|intstr|time|any|map|enum(a|b)` — a typed leaf
   (`any` keeps unknown fields, `map` is a string-to-string map);
@@ -29,7 +29,7 @@ __all__ = ["ARGO_KINDS", "argo_schema", "argo_spec_fragments"]
 
 ARGO_KINDS = ("Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun", "Experiment")
 
-_HERE = Path(__file__).parent / "argo"
+_HERE = Path(__file__).parent / "argo_types"
 _MAX_YAML_BYTES = 1_000_000
 _LEAVES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},

@@ -1,0 +1,1 @@
+"""Data: the Argo Rollouts schemas in Rollout Lab's compact notation (read by ../argo.py)."""
