@@ -2,7 +2,7 @@
 validation, with the real apiserver's status codes and messages.
 
 Built-in kinds are checked against the upstream Kubernetes schemas (`kubernetes-validate`),
-the Argo kinds against the project's schemas (`schemas/argo/*.yaml`).
+the Argo kinds against the project's schemas (`schemas/argo_types/*.yaml`).
 
 `validate_manifest` gives the same messages without raising, for the checker.
 """

@@ -1,5 +1,5 @@
 """Schemas of every served kind: upstream Kubernetes definitions for built-ins (from the
-`kubernetes-validate` package) and Rollout Lab's own Argo Rollouts schemas (`argo/*.yaml`)."""
+`kubernetes-validate` package) and Rollout Lab's own Argo Rollouts schemas (`argo_types/*.yaml`)."""
 
 from __future__ import annotations
 
