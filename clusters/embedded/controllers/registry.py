@@ -11,4 +11,5 @@ CONTROLLERS: tuple[tuple[str, str], ...] = (
     ("clusters.embedded.controllers.replicaset", "ReplicaSetController"),
     ("clusters.embedded.controllers.deployment", "DeploymentController"),
     ("clusters.embedded.controllers.endpoints", "EndpointsController"),
+    ("clusters.embedded.rollouts.controller", "RolloutController"),
 )
