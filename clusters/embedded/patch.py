@@ -41,15 +41,11 @@ class PatchError(ApiError):
 
 
 def unprocessable(detail: str) -> PatchError:
-    """422 as the apiserver answers a patch that does not apply (kubectl: `The request is
-    invalid: ...`); the underlying error is the single cause."""
-    body = status.status_body(
-        422,
-        "Invalid",
-        "the server rejected our request due to an error in our request",
-        {"causes": [{"reason": "UnexpectedServerResponse", "message": detail}]},
-    )
-    return PatchError(body)
+    """422 as the apiserver answers a patch that does not apply. The apiserver's message has
+    no detail; we append the patch library's reason, so kubectl prints `The request is
+    invalid: the server rejected our request ...: unable to remove nonexistent key: x: ...`."""
+    message = f"the server rejected our request due to an error in our request: {detail}"
+    return PatchError(status.status_body(422, "Invalid", message))
 
 
 def _bad_request(message: str) -> PatchError:
