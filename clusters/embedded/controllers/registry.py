@@ -12,4 +12,6 @@ CONTROLLERS: tuple[tuple[str, str], ...] = (
     ("clusters.embedded.controllers.deployment", "DeploymentController"),
     ("clusters.embedded.controllers.endpoints", "EndpointsController"),
     ("clusters.embedded.rollouts.controller", "RolloutController"),
+    ("clusters.embedded.controllers.job", "JobController"),
+    ("clusters.embedded.analysis.controller", "AnalysisRunController"),
 )
