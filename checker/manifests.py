@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -117,10 +117,20 @@ def load_manifests(
     files: Mapping[str, bytes | str], limits: YamlLimits | None = None
 ) -> ManifestSet:
     """Parse named file contents (name -> bytes) into a ManifestSet; never raises on bad input."""
+    limits = limits or YamlLimits()
     result = ManifestSet()
+    budget = limits.max_nodes  # one value budget for all files together, so many files stay fast
     for name in sorted(files)[:_MAX_FILES]:
         result.files.append(name)
-        loaded = load_yaml(name, files[name], limits)
+        if budget <= 0:
+            result.problems.append(
+                YamlProblem(
+                    name, 0, f"not read: the files hold more than {limits.max_nodes} values"
+                )
+            )
+            continue
+        loaded = load_yaml(name, files[name], replace(limits, max_nodes=budget))
+        budget -= max(loaded.values, 1)
         result.problems.extend(loaded.problems)
         if loaded.problems:
             continue

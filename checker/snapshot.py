@@ -98,12 +98,24 @@ def _items(api_client: Any, response: Any) -> list[dict[str, Any]]:
     return [i for i in items or [] if isinstance(i, dict)]
 
 
+def _controller_version(apps: Any, timeout: dict[str, Any]) -> str:
+    """The Argo Rollouts controller's image tag (real controller installs), else "unknown"."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        deployment = apps.read_namespaced_deployment("argo-rollouts", "argo-rollouts", **timeout)
+        image = deployment.spec.template.spec.containers[0].image or ""
+    except (ApiException, AttributeError, IndexError):
+        return "unknown"
+    return image.rsplit(":", 1)[-1] if ":" in image else "unknown"
+
+
 def take_snapshot(
     api_client: Any,
     namespace: str,
     *,
     backend: str = "",
-    rollouts_version: str = "",
+    rollouts_version: str = "",  # e.g. "emulated"; found from the controller image otherwise
     request_timeout: float = 10.0,
 ) -> Snapshot:
     """List the lab namespace's objects through the `kubernetes` client; SnapshotError if not."""
@@ -146,7 +158,6 @@ def take_snapshot(
         if type(error).__module__.startswith("urllib3"):
             raise SnapshotError(f"cannot reach the cluster: {type(error).__name__}") from error
         raise
-    if rollouts_version:
-        snapshot.versions["rollouts"] = rollouts_version
+    snapshot.versions["rollouts"] = rollouts_version or _controller_version(apps, timeout)
     snapshot.taken_at = datetime.now(UTC).isoformat(timespec="seconds")
     return snapshot

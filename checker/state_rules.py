@@ -19,7 +19,7 @@ _PHASES = {"enum": ["Successful", "Failed", "Error", "Inconclusive", "Running"]}
 
 
 def _get_cmd(name: str, namespace: str) -> str:
-    return f"kubectl argo rollouts get rollout {name} -n {namespace or '<namespace>'}"
+    return f"kubectl describe rollout {name} -n {namespace or '<namespace>'}"
 
 
 def rollout_or_outcome(inputs: RuleInputs, name: str) -> tuple[Snapshot, RolloutView] | Outcome:

@@ -89,7 +89,7 @@ def _rollback_time(release: Release, params: dict[str, Any]) -> float | None:
 
 
 def _evidence(params: dict[str, Any], inputs: RuleInputs) -> str:
-    return f"kubectl argo rollouts get rollout {params['rollout']} -n {inputs.namespace or '<ns>'}"
+    return f"kubectl describe rollout {params['rollout']} -n {inputs.namespace or '<ns>'}"
 
 
 @rule("timeline", "aborted_before_full_promotion", _RELEASE, required=("rollout", "good_image"))

@@ -7,7 +7,7 @@ duplicate keys) is enforced and every key keeps the line it came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -23,6 +23,7 @@ _DEPTH_OPENERS = (
     yaml.FlowMappingStartToken,
     yaml.FlowSequenceStartToken,
 )
+_VALUE_TOKENS = (*_DEPTH_OPENERS, yaml.ScalarToken)
 _DEPTH_CLOSERS = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -43,7 +44,7 @@ class YamlLimits:
     max_bytes: int = 1_000_000
     max_documents: int = 100
     max_depth: int = 40
-    max_nodes: int = 100_000
+    max_nodes: int = 20_000
     max_aliases: int = 100
 
 
@@ -85,6 +86,7 @@ class LoadedFile:
     name: str
     documents: list[Document] = field(default_factory=list)
     problems: list[YamlProblem] = field(default_factory=list)
+    values: int = 0  # values built (after alias expansion), for budgets across files
 
 
 class _LimitExceeded(Exception):
@@ -123,8 +125,16 @@ def _decode(
 
 def _precheck(name: str, text: str, limits: YamlLimits) -> YamlProblem | None:
     """Scan tokens (no recursion) to bound nesting, aliases and documents before composing."""
-    depth = aliases = documents = 0
+    depth = aliases = documents = scalars = 0
     for token in yaml.scan(text, Loader=_SafeLoader):
+        if isinstance(token, _VALUE_TOKENS):
+            scalars += 1
+            if scalars > limits.max_nodes:
+                return YamlProblem(
+                    name,
+                    token.start_mark.line + 1,
+                    f"holds more than {limits.max_nodes} values; not a Kubernetes manifest",
+                )
         if isinstance(token, _DEPTH_OPENERS):
             depth += 1
             if depth > limits.max_depth:
@@ -262,8 +272,9 @@ def load_yaml(name: str, data: bytes | str, limits: YamlLimits | None = None) ->
         for index, node in enumerate(yaml.compose_all(text, Loader=_SafeLoader)):
             if node is None:
                 continue
-            builder = _Builder(limits)
+            builder = _Builder(replace(limits, max_nodes=limits.max_nodes - loaded.values))
             value = builder.build(node, (), 0)
+            loaded.values += builder.nodes
             loaded.documents.append(Document(name, index, value, builder.lines))
     except _LimitExceeded as error:
         loaded.problems.append(YamlProblem(name, error.line, error.message))

@@ -33,6 +33,7 @@ from checker import (
 )
 from checker.manifests import MANIFEST_SUFFIXES
 from checker.timeline import WORKDIR_TIMELINE
+from clusters.backend import default_state_dir, read_backend_record
 from labs.catalog import LabNotFound, find_lab
 
 __all__ = ["register"]
@@ -106,15 +107,31 @@ def _timeline(directory: Path) -> Timeline | None:
         return None
 
 
+def _recorded_backend() -> tuple[str, str | None, str]:
+    """(backend name, kubeconfig path, time scale) that `rollout-lab up` recorded, if any."""
+    recorded = read_backend_record(default_state_dir())
+    if recorded is None:
+        return "", None, ""
+    name, options = recorded
+    kubeconfig = str(options.kubeconfig) if options.kubeconfig else None
+    return name, kubeconfig, "" if options.time_scale is None else str(options.time_scale)
+
+
 def _snapshot_source(args: argparse.Namespace, namespace: str) -> Callable[[], Snapshot]:
+    backend, recorded_kubeconfig, _ = _recorded_backend()
+    kubeconfig = args.kubeconfig or recorded_kubeconfig
+
     def source() -> Snapshot:
         try:
             from kubernetes import config
 
-            api_client = config.new_client_from_config(config_file=args.kubeconfig)
+            api_client = config.new_client_from_config(config_file=kubeconfig)
         except Exception as error:  # any kubeconfig problem means "no cluster yet"
             raise SnapshotError(f"no usable kubeconfig ({type(error).__name__})") from error
-        return take_snapshot(api_client, namespace)
+        try:
+            return take_snapshot(api_client, namespace, backend=backend or "unknown")
+        finally:
+            api_client.close()
 
     return source
 
@@ -125,8 +142,13 @@ def _run_check(args: argparse.Namespace) -> tuple[Any, Any]:
     namespace = args.namespace or rubric.namespace
     rubric.namespace = namespace
     attempts = _attempts(args.dir)
+    backend, _, time_scale = _recorded_backend()
     request = GradeRequest(
         rubric=rubric,
+        environment={
+            "backend": "none" if args.static else backend or "unknown",
+            "time_scale": time_scale,
+        },
         mode="static" if args.static else "cluster",
         manifests=load_manifest_dir(args.dir),
         hint_levels=attempts,
