@@ -66,6 +66,25 @@ def argo_spec_fragments() -> dict[str, Any]:
     return fragments
 
 
+@cache
+def _descriptions() -> dict[str, str]:
+    """`<fragment>.<field path>` -> description, from `argo_types/descriptions.yml`."""
+    text = (_HERE / "descriptions.yml").read_text(encoding="utf-8")
+    if len(text) > _MAX_YAML_BYTES:
+        raise ValueError("descriptions.yml is too large")
+    return {str(key): str(value) for key, value in (yaml.safe_load(text) or {}).items()}
+
+
+def _describe(schema: dict[str, Any], prefix: str) -> None:
+    """Fill descriptions listed for `prefix.<field>` into a freshly expanded fragment."""
+    node = schema.get("items", schema) if schema.get("type") == "array" else schema
+    for key, sub in (node.get("properties") or {}).items():
+        text = _descriptions().get(f"{prefix}.{key}")
+        if text:
+            sub["description"] = text
+        _describe(sub, f"{prefix}.{key}")
+
+
 def _expand(spec: Any, where: str) -> dict[str, Any]:
     """Turn one notation value into a structural schema."""
     if isinstance(spec, str):
@@ -88,7 +107,9 @@ def _expand_text(text: str, where: str) -> dict[str, Any]:
         fragments = argo_spec_fragments()
         if text[1:] not in fragments:
             raise ValueError(f"{where}: unknown fragment {text}")
-        return _expand(fragments[text[1:]], text)
+        schema = _expand(fragments[text[1:]], text)
+        _describe(schema, text[1:])
+        return schema
     if text.startswith("@"):
         return _from_k8s({"$ref": "#/$defs/" + text[1:]}, ())
     match = re.fullmatch(r"enum\((.*)\)", text)

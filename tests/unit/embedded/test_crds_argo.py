@@ -3,6 +3,7 @@ upstream names and printer columns, Established, and structural schemas."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from clusters.embedded.crds import argo_crds, crd_for
@@ -98,3 +99,14 @@ def test_crd_for_and_copies() -> None:
     crd["spec"]["names"]["kind"] = "Changed"
     assert crds_by_kind()["Rollout"]["spec"]["names"]["kind"] == "Rollout"
     assert crd_for(find_kind("v1", "Pod")) is None
+
+
+def test_every_listed_description_reaches_a_schema() -> None:
+    from clusters.embedded.schemas.argo import _descriptions
+
+    text = json.dumps([crd["spec"]["versions"][0]["schema"] for crd in argo_crds()])
+    stale = [key for key, value in _descriptions().items() if json.dumps(value) not in text]
+    assert stale == []
+    rollout = crds_by_kind()["Rollout"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    canary = rollout["properties"]["spec"]["properties"]["strategy"]["properties"]["canary"]
+    assert canary["properties"]["canaryService"]["description"].startswith("Service whose")
