@@ -40,7 +40,7 @@ from clusters.embedded.routing import ResourceRoute, SpecialRoute, not_found_pat
 from clusters.embedded.status import ApiError, not_found, status_body
 from clusters.embedded.watch import bookmark
 
-__all__ = ["handle_crds", "handle_special"]
+__all__ = ["handle_crds", "handle_special", "warm_caches"]
 
 _CRD_RV = "1"
 
@@ -54,6 +54,12 @@ def _openapi(context: ServerContext) -> dict[str, tuple[bytes, str]]:
             cached[key] = (body, hashlib.sha512(body).hexdigest().upper())
         context.cache["openapi"] = cached
     return cached
+
+
+def warm_caches(context: ServerContext) -> None:
+    """Build the OpenAPI documents and CRDs ahead of the first request (they take a moment)."""
+    _openapi(context)
+    _crd_objects(context)
 
 
 def _openapi_response(context: ServerContext, route: SpecialRoute) -> ApiResponse:

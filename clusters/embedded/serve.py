@@ -22,7 +22,7 @@ import uvicorn
 from clusters.embedded.certs import ensure_tls_files
 from clusters.embedded.clock import Clock
 from clusters.embedded.kubeconfig import ensure_token, write_kubeconfig
-from clusters.embedded.server import create_app
+from clusters.embedded.server import ApiServer, create_app
 from clusters.embedded.statedir import HOST, read_port, state_files
 from clusters.embedded.store import Store
 
@@ -114,7 +114,7 @@ def serve(
     files["pid"].write_text(f"{os.getpid()}\n")
     log.info("serving %s (state %s, time scale %s)", api_url, state_dir, time_scale)
     try:
-        asyncio.run(_run(server, store, clock, extra_tasks))
+        asyncio.run(_run(server, app, store, clock, extra_tasks))
     finally:
         store.close()
         with contextlib.suppress(OSError):
@@ -124,14 +124,17 @@ def serve(
 
 
 async def _run(
-    server: uvicorn.Server, store: Store, clock: Clock, extra_tasks: Sequence[ExtraTask]
+    server: uvicorn.Server,
+    app: ApiServer,
+    store: Store,
+    clock: Clock,
+    extra_tasks: Sequence[ExtraTask],
 ) -> None:
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():
         await asyncio.sleep(0.02)
-    tasks: list[asyncio.Future[None]] = [
-        asyncio.ensure_future(task(store, clock)) for task in extra_tasks
-    ]
+    tasks: list[asyncio.Future[None]] = [asyncio.ensure_future(asyncio.to_thread(app.warm_caches))]
+    tasks += [asyncio.ensure_future(task(store, clock)) for task in extra_tasks]
     try:
         await serving
     finally:
@@ -140,4 +143,4 @@ async def _run(
         results = await asyncio.gather(*tasks, return_exceptions=True)
         for result in results:
             if isinstance(result, Exception):
-                log.error("extra task failed", exc_info=result)
+                log.error("a background task failed", exc_info=result)

@@ -27,7 +27,7 @@ from clusters.embedded.api_messages import (
 from clusters.embedded.clock import Clock
 from clusters.embedded.negotiation import MAX_BODY_BYTES, parse_bool
 from clusters.embedded.routes_logs import pod_log
-from clusters.embedded.routes_meta import handle_crds, handle_special
+from clusters.embedded.routes_meta import handle_crds, handle_special, warm_caches
 from clusters.embedded.routes_objects import (
     create_object,
     delete_collection,
@@ -148,6 +148,10 @@ class ApiServer:
     def __init__(self, context: ServerContext, token: str | None) -> None:
         self.context = context
         self._token = token.encode("utf-8") if token else None
+
+    def warm_caches(self) -> None:
+        """Precompute OpenAPI/CRD documents; safe to run in a worker thread once serving."""
+        warm_caches(self.context)
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         if self._token is None:
