@@ -105,13 +105,19 @@ def _custom_cell(column: dict[str, Any], obj: dict[str, Any], now: datetime) -> 
 
 
 def _cells(rt: ResourceType, obj: dict[str, Any], now: datetime) -> list[Any]:
-    name = (obj.get("metadata") or {}).get("name", "")
-    if rt.builtin:
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    name = metadata.get("name", "")
+    try:
+        if not rt.builtin:
+            return [name, *(_custom_cell(c, obj, now) for c in printer_columns(rt.kind))]
         builtin = BUILTIN_TABLES.get((rt.group, rt.kind))
         if builtin:
             return builtin[1](obj, now)
-        return [name, since((obj.get("metadata") or {}).get("creationTimestamp"), now)]
-    return [name, *(_custom_cell(column, obj, now) for column in printer_columns(rt.kind))]
+        return [name, since(metadata.get("creationTimestamp"), now)]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        # A malformed stored object must not fail the whole `kubectl get`.
+        width = len(table_columns(rt))
+        return [name, *(["<unknown>"] * (width - 1))]
 
 
 def _row_object(obj: dict[str, Any], include_object: str) -> dict[str, Any] | None:

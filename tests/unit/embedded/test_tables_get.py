@@ -298,3 +298,18 @@ def test_jsonpath_value() -> None:
     assert jsonpath_value(obj, "{.spec.items[-1].name}") == "b"
     assert jsonpath_value(obj, ".spec.items[5].name") is None
     assert jsonpath_value(obj, ".status.phase") is None
+
+
+def test_malformed_objects_still_render_a_row() -> None:
+    junk = {
+        "metadata": {"name": "odd", "creationTimestamp": "yesterday"},
+        "spec": {"containers": "nope", "ports": [1], "template": []},
+        "status": {"containerStatuses": ["x"], "conditions": "y", "count": "z"},
+        "count": "many",
+        "involvedObject": "pod",
+    }
+    for rt in RESOURCES:
+        table = to_table(rt, [junk], now=NOW)
+        row = table["rows"][0]["cells"]
+        assert len(row) == len(table["columnDefinitions"]), rt.kind
+        assert "odd" in row, rt.kind
