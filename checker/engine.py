@@ -81,13 +81,15 @@ def _result(check: CheckSpec, outcome: Outcome, level: int) -> CheckResult:
 
 def _live_round(
     request: GradeRequest, checks: list[CheckSpec], inputs: RuleInputs
-) -> dict[str, Outcome]:
+) -> tuple[dict[str, Outcome], bool]:
+    """One polling round: outcomes, and whether another round could change them."""
     problem = ""
+    retry = True
     if request.snapshot_source is not None:
         try:
             inputs.snapshot = request.snapshot_source()
         except SnapshotError as error:
-            problem = str(error)
+            problem, retry = str(error), error.retry
     if request.timeline_source is not None:
         inputs.timeline = request.timeline_source()
     outcomes = {}
@@ -96,7 +98,7 @@ def _live_round(
             outcomes[check.id] = Outcome.error(f"cluster not ready: {problem}")
         else:
             outcomes[check.id] = _run(check, inputs)
-    return outcomes
+    return outcomes, retry
 
 
 def grade(
@@ -137,12 +139,12 @@ def grade(
         deadline_seconds = request.deadline_seconds or rubric.deadline_seconds
         deadline = clock() + deadline_seconds
         while True:
-            round_outcomes = _live_round(request, live_checks, inputs)
+            round_outcomes, retry = _live_round(request, live_checks, inputs)
             outcomes.update(round_outcomes)
             unsettled = [
                 o for o in round_outcomes.values() if o.status in (Status.PENDING, Status.ERROR)
             ]
-            if not unsettled or clock() + rubric.poll_seconds > deadline:
+            if not unsettled or not retry or clock() + rubric.poll_seconds > deadline:
                 break
             sleep(rubric.poll_seconds)
         for check in live_checks:

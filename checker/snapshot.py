@@ -30,7 +30,15 @@ _MAX_OBJECTS = 5000
 
 
 class SnapshotError(Exception):
-    """The snapshot could not be taken or read (cluster unreachable, CRDs missing, bad file)."""
+    """The snapshot could not be taken or read (cluster unreachable, CRDs missing, bad file).
+
+    `retry=False` says waiting will not help (e.g. no kubeconfig at all), so live checks stop
+    polling at once and report `error`.
+    """
+
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
 
 
 @dataclass

@@ -127,7 +127,11 @@ def _snapshot_source(args: argparse.Namespace, namespace: str) -> Callable[[], S
 
             api_client = config.new_client_from_config(config_file=kubeconfig)
         except Exception as error:  # any kubeconfig problem means "no cluster yet"
-            raise SnapshotError(f"no usable kubeconfig ({type(error).__name__})") from error
+            raise SnapshotError(
+                f"no usable kubeconfig ({type(error).__name__}); start the lab cluster "
+                "(`make lab`) or pass --kubeconfig, or use --static",
+                retry=False,
+            ) from error
         try:
             return take_snapshot(api_client, namespace, backend=backend or "unknown")
         finally:

@@ -270,6 +270,12 @@ def test_live_check_reports_error_not_failed_when_the_cluster_is_unreachable():
     assert clock.now <= 10.0
 
 
+def test_live_check_stops_at_once_when_waiting_cannot_help():
+    result, clock = _live([SnapshotError("no usable kubeconfig", retry=False)])
+    assert _status(result, "rollout-healthy")[0] is Status.ERROR
+    assert clock.now == 0.0
+
+
 def test_live_check_stays_pending_until_the_deadline_when_not_applied():
     empty = settled_snapshot()
     empty.objects["rollouts"] = []
