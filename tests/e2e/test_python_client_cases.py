@@ -179,3 +179,29 @@ def test_case48_typed_reads_of_every_builtin_kind(
         k8s.AppsV1Api(api_client).list_deployment_for_all_namespaces(), k8s.V1DeploymentList
     )
     assert isinstance(k8s.BatchV1Api(api_client).list_namespaced_job(namespace), k8s.V1JobList)
+
+
+def test_dynamic_server_side_apply_creates_then_updates(
+    dynamic: DynamicClient, namespace: str
+) -> None:
+    configmaps = dynamic.resources.get(api_version="v1", kind="ConfigMap")
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "ssa", "namespace": namespace},
+        "data": {"a": "1", "b": "2"},
+    }
+    first = configmaps.server_side_apply(body=body, namespace=namespace, field_manager="lab")
+    assert first.data.a == "1"
+    body["data"] = {"a": "9"}
+    second = configmaps.server_side_apply(body=body, namespace=namespace, field_manager="lab")
+    assert dict(second.data) == {"a": "9"}  # the manager's dropped field is removed
+    assert [m.manager for m in second.metadata.managedFields] == ["lab"]
+    with pytest.raises(dynamic_errors.BadRequestError) as missing_manager:
+        configmaps.patch(
+            body=body,
+            name="ssa",
+            namespace=namespace,
+            content_type="application/apply-patch+yaml",
+        )
+    assert "fieldManager: Required value" in missing_manager.value.summary()
