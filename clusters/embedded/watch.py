@@ -101,6 +101,11 @@ class WatchFilter:
         return None
 
 
+def _event(popped: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """A watch event with its own deep copy of the object (made outside the watcher lock)."""
+    return {"type": popped[0], "object": clone(popped[1])}
+
+
 def bookmark(resource: ResourceType, rv: int, initial_end: bool = False) -> dict[str, Any]:
     """A BOOKMARK event object carrying only kind, apiVersion and resourceVersion."""
     meta: dict[str, Any] = {"resourceVersion": str(rv)}
@@ -176,15 +181,6 @@ class Watcher:
             self._wake_locked()
             return True
 
-    def note_rv(self, rv: int) -> None:
-        """Advance the bookmark RV for a change to another resource type."""
-        with self._cond:
-            self._fed_rv = rv
-
-    def wake(self) -> None:
-        with self._cond:
-            self._wake_locked()
-
     def _wake_locked(self) -> None:
         self._cond.notify_all()
         if self._async_waiting and self._loop is not None and self._wakeup is not None:
@@ -195,13 +191,13 @@ class Watcher:
 
     # -- consumer side -------------------------------------------------------------------------
 
-    def _pop_locked(self) -> dict[str, Any] | None:
+    def _pop_locked(self) -> tuple[str, dict[str, Any]] | None:
+        """The next queued (type, snapshot); the caller copies it after releasing the lock."""
         source = self._initial or self._queue
         if not source:
             return None
-        event_type, obj = source.popleft()
         self._last_sent = time.monotonic()
-        return {"type": event_type, "object": clone(obj)}
+        return source.popleft()
 
     def _bookmark_due_in(self) -> float | None:
         if not self._allow_bookmarks:
@@ -219,16 +215,17 @@ class Watcher:
         loop = asyncio.get_running_loop()
         while True:
             with self._cond:
-                event = self._pop_locked()
-                if event is not None:
-                    return event
-                if self._ended or self._closed:
-                    raise StopAsyncIteration
-                if self._loop is not loop or self._wakeup is None:
-                    self._loop, self._wakeup = loop, asyncio.Event()
-                self._wakeup.clear()
-                self._async_waiting = True
-                wakeup, timeout = self._wakeup, self._bookmark_due_in()
+                popped = self._pop_locked()
+                if popped is None:
+                    if self._ended or self._closed:
+                        raise StopAsyncIteration
+                    if self._loop is not loop or self._wakeup is None:
+                        self._loop, self._wakeup = loop, asyncio.Event()
+                    self._wakeup.clear()
+                    self._async_waiting = True
+                    wakeup, timeout = self._wakeup, self._bookmark_due_in()
+            if popped is not None:
+                return _event(popped)
             try:
                 await asyncio.wait_for(wakeup.wait(), timeout)
             except TimeoutError:
@@ -244,9 +241,9 @@ class Watcher:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while True:
-                event = self._pop_locked()
-                if event is not None:
-                    return event
+                popped = self._pop_locked()
+                if popped is not None:
+                    break
                 if self._ended or self._closed:
                     return None
                 waits = [t for t in (self._bookmark_due_in(),) if t is not None]
@@ -259,6 +256,7 @@ class Watcher:
                         return self._bookmark_locked()
                     return None
                 self._cond.wait(wait)
+        return _event(popped)
 
     @property
     def ended(self) -> bool:

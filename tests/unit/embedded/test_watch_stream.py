@@ -275,3 +275,18 @@ def test_concurrent_writers_get_unique_rvs_delivered_in_order(store):
     assert len(rvs) == 1000
     assert rvs == sorted(rvs) and len(set(rvs)) == 1000
     assert rvs[-1] == int(store.resource_version)
+
+
+def test_blocking_consumer_waits_for_a_write_then_gets_bookmarks(store):
+    watcher = store.watch(
+        CONFIGMAPS, "demo", send_initial_events=False, allow_bookmarks=True, bookmark_interval=0.2
+    )
+    timer = threading.Timer(0.05, lambda: store.create(CONFIGMAPS, cm("late")))
+    timer.start()
+    event = watcher.next_event(timeout=5)
+    timer.join()
+    assert (event["type"], event["object"]["metadata"]["name"]) == ("ADDED", "late")
+    assert watcher.next_event(timeout=0.01) is None  # nothing yet, bookmark not due
+    mark = watcher.next_event(timeout=5)
+    assert mark["type"] == "BOOKMARK"
+    assert mark["object"]["metadata"]["resourceVersion"] == store.resource_version
