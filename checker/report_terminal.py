@@ -8,7 +8,7 @@ from rich.text import Text
 
 from checker.results import CheckResult, LabResult, Status, Visibility
 
-__all__ = ["print_result", "visible_checks"]
+__all__ = ["AUDIENCES", "print_result", "visible_checks"]
 
 _LABEL = {
     Status.PASSED: ("PASS", "green"),
@@ -19,11 +19,23 @@ _LABEL = {
 }
 
 
+AUDIENCES = ("learner", "after-due", "instructor")
+
+
 def visible_checks(result: LabResult, audience: str) -> tuple[list[CheckResult], int]:
-    """Checks a learner may see now, and how many are held back (hidden / after the due date)."""
-    if audience == "instructor":
-        return list(result.checks), 0
-    shown = [c for c in result.checks if c.visibility is Visibility.VISIBLE]
+    """Checks this audience may see, and how many are held back.
+
+    `learner`: visible checks only; `after-due`: also the after-due ones (the instructor's
+    reveal switch once the deadline has passed); `instructor`: everything.
+    """
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {AUDIENCES}")
+    allowed = {
+        "learner": {Visibility.VISIBLE},
+        "after-due": {Visibility.VISIBLE, Visibility.AFTER_DUE},
+        "instructor": set(Visibility),
+    }[audience]
+    shown = [c for c in result.checks if c.visibility in allowed]
     return shown, len(result.checks) - len(shown)
 
 

@@ -187,6 +187,11 @@ def test_terminal_report_shows_words_not_colour_and_hides_hidden_checks():
     instructor = Console(record=True, width=120, color_system=None)
     print_result(_results()[1], console=instructor, audience="instructor")
     assert "Rollback within 15 minutes" in instructor.export_text()
+    after_due = Console(record=True, width=120, color_system=None)
+    print_result(_results()[1], console=after_due, audience="after-due")
+    text = after_due.export_text()
+    assert "The failed analysis aborted the release" in text and "Rollback within" not in text
+    assert "1 hidden check(s)" in text
 
 
 GOOD_RUBRIC = """\
