@@ -230,6 +230,12 @@ def test_builtin_type_mismatch_is_a_go_decoding_error() -> None:
             "number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32",
         ),
         (
+            ("spec", "template", "spec", "imagePullSecrets"),
+            ["regcred"],
+            "string into Go struct field PodSpec.spec.template.spec.imagePullSecrets of type "
+            "v1.LocalObjectReference",
+        ),
+        (
             ("metadata", "labels"),
             ["a"],
             "array into Go struct field ObjectMeta.metadata.labels of type map[string]string",
