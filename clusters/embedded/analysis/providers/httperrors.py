@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,6 +21,15 @@ def _host_port(url: str) -> str:
     return f"{parts.hostname}:{port}"
 
 
+def _causes(error: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def go_transport_error(method: str, url: str, error: BaseException | None) -> str:
     """`Get "URL": <reason>` with Go's reason text for the common transport failures."""
     prefix = f'{go_url_op(method)} "{url}"'
@@ -28,7 +38,12 @@ def go_transport_error(method: str, url: str, error: BaseException | None) -> st
             f"{prefix}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
         )
     text = str(error)
-    lowered = text.lower()
+    chain = _causes(error)
+    lowered = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        lowered += " refused"
+    if any(isinstance(e, socket.gaierror) for e in chain):
+        lowered += " name or service not known"
     if isinstance(error, httpx.ConnectError):
         if "refused" in lowered:
             return f"{prefix}: dial tcp {_host_port(url)}: connect: connection refused"
