@@ -105,7 +105,8 @@ def _custom_cell(column: dict[str, Any], obj: dict[str, Any], now: datetime) -> 
 
 
 def _cells(rt: ResourceType, obj: dict[str, Any], now: datetime) -> list[Any]:
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    raw_metadata = obj.get("metadata")
+    metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
     name = metadata.get("name", "")
     try:
         if not rt.builtin:
