@@ -111,15 +111,17 @@ class PodContext:
 class ContainerRunner:
     """Runs one container spec until the pod stops or restartPolicy says it is done."""
 
-    def __init__(self, context: PodContext, spec: dict[str, Any]) -> None:
+    def __init__(self, context: PodContext, spec: dict[str, Any], *, init: bool = False) -> None:
         self.ctx = context
         self.spec = spec
+        self.init = init
         self.name = str(spec["name"])
         self.image = str(spec.get("image", ""))
         self.restart_count = 0
         self.ready = False
         self.started = False
         self.finished = False
+        self.exit_code: int | None = None
         self.ever_ran = False
         self.image_id = ""
         self.container_id: str | None = None
@@ -157,6 +159,11 @@ class ContainerRunner:
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"container {self.ctx.name}/{self.name}")
+
+    async def wait(self) -> None:
+        """Until the run loop ends: finished for good, or stopped with the pod."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
 
     async def stop(self, grace_seconds: float) -> None:
         """Stop for pod termination: SIGTERM, SIGKILL after the grace period (cluster seconds)."""
@@ -258,8 +265,10 @@ class ContainerRunner:
                 self._in_run = False
             if self.ctx.stopping:
                 return
+            self.exit_code = exit_code
             if not self._should_restart(exit_code):
                 self.finished = True
+                self.ready = self.init and exit_code == 0  # a completed init container is ready
                 self.ctx.notify()
                 return
             self.last_state, self.restart_count = self.state, self.restart_count + 1
@@ -281,7 +290,7 @@ class ContainerRunner:
         policy = (self.ctx.pod.get("spec") or {}).get("restartPolicy") or "Always"
         if policy == "Never":
             return False
-        return policy == "Always" or exit_code != 0
+        return (policy == "Always" and not self.init) or exit_code != 0
 
     async def _image_pull_failed(self, delay: float) -> None:
         message = self.ctx.catalog.unavailable_message(self.image)
@@ -334,7 +343,7 @@ class ContainerRunner:
         self.state = {"running": {"startedAt": started_at}}
         self.started = "startupProbe" not in self.spec
         self.ready = False
-        if self.started and "readinessProbe" not in self.spec:
+        if self.started and "readinessProbe" not in self.spec and not self.init:
             self.ready = True
         ctx.notify()
         probes = asyncio.create_task(self._probe(process, env), name=f"probes {self.name}")
@@ -367,6 +376,8 @@ class ContainerRunner:
     # -- probes ---------------------------------------------------------------------------
     async def _probe(self, process: ContainerProcess, env: dict[str, str]) -> None:
         """Startup, then readiness and liveness probes side by side, for one run."""
+        if self.init:
+            return  # init containers have no probes
         startup = self.spec.get("startupProbe")
         if startup and not await self._probe_loop("startup", startup, process, env):
             return

@@ -1,8 +1,9 @@
 """The process kubelet: pods bound to this node run as local processes on loopback pod IPs.
 
 Driven by plain pod dicts: call `sync_pod` on every ADDED/MODIFIED pod and `forget_pod` when
-the object vanished. Each pod gets its own address in 127.1.0.0/16 (Linux routes 127/8 to
-the loopback device), so containers listen on podIP:containerPort exactly as declared.
+the object vanished. Each pod gets its own loopback address from the kubelet's leased
+127.B.C.0/24 block (see `addresses.py`), so containers listen on podIP:containerPort exactly
+as declared.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from clusters.embedded.clock import Clock
 from clusters.embedded.dns import DNS_FILE_NAME
+from clusters.embedded.kubelet.addresses import PodIPAllocator, SubnetLease
 from clusters.embedded.kubelet.container import PodContext
 from clusters.embedded.kubelet.environment import ObjectLookup
 from clusters.embedded.kubelet.images import ImageCatalog
@@ -24,43 +26,12 @@ from clusters.embedded.kubelet.pod_worker import PodWorker
 from clusters.embedded.kubelet.process import reap_orphans
 from clusters.embedded.kubelet.reporter import PodReporter
 
-__all__ = ["HOST_IP", "NODE_NAME", "PodIPAllocator", "ProcessKubelet"]
+__all__ = ["HOST_IP", "NODE_NAME", "ProcessKubelet"]
 
 _log = logging.getLogger(__name__)
 
 NODE_NAME = "rollout-lab-node"
 HOST_IP = "127.0.0.1"
-
-
-class PodIPAllocator:
-    """Hands out 127.1.x.y addresses, unique among live pods, cycling before reuse."""
-
-    def __init__(self) -> None:
-        self._in_use: dict[str, str] = {}
-        self._next = 0
-
-    @staticmethod
-    def _address(index: int) -> str:
-        return f"127.1.{index // 254}.{index % 254 + 1}"
-
-    def allocate(self, uid: str) -> str:
-        if uid in self._in_use:
-            return self._in_use[uid]
-        taken = set(self._in_use.values())
-        capacity = 254 * 256
-        for step in range(capacity):
-            address = self._address((self._next + step) % capacity)
-            if address not in taken:
-                self._next = (self._next + step + 1) % capacity
-                self._in_use[uid] = address
-                return address
-        raise RuntimeError("no free pod IP left in 127.1.0.0/16")
-
-    def release(self, uid: str) -> None:
-        self._in_use.pop(uid, None)
-
-    def get(self, uid: str) -> str | None:
-        return self._in_use.get(uid)
 
 
 class ProcessKubelet:
@@ -75,6 +46,7 @@ class ProcessKubelet:
         node_name: str = NODE_NAME,
         catalog: ImageCatalog | None = None,
         object_lookup: ObjectLookup | None = None,
+        lease_dir: Path | None = None,
     ) -> None:
         self.clock = clock
         self.state_dir = Path(state_dir)
@@ -83,7 +55,8 @@ class ProcessKubelet:
         self.catalog = catalog or ImageCatalog()
         self.object_lookup = object_lookup
         self.resolver_path = self.state_dir / DNS_FILE_NAME
-        self._ips = PodIPAllocator()
+        self._lease = SubnetLease(lease_dir)
+        self._ips = PodIPAllocator(self._lease.prefix)
         self._workers: dict[str, PodWorker] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -194,3 +167,4 @@ class ProcessKubelet:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._lease.release()

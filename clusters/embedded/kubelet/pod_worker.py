@@ -9,6 +9,7 @@ only when their status flips.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -41,10 +42,19 @@ class PodWorker:
         self.ctx = context
         self._on_finished = on_finished
         context.notify = self.report
-        self.containers = [
-            ContainerRunner(context, dict(spec))
-            for spec in (context.pod.get("spec") or {}).get("containers") or []
+        spec = context.pod.get("spec") or {}
+        self.init_containers = [
+            ContainerRunner(context, dict(item), init=True)
+            for item in spec.get("initContainers") or []
         ]
+        self.containers = [
+            ContainerRunner(context, dict(item)) for item in spec.get("containers") or []
+        ]
+        self.initialized = not self.init_containers
+        if not self.initialized:
+            for container in self.containers:
+                container.state = {"waiting": {"reason": "PodInitializing"}}
+        self._pod_task: asyncio.Task[None] | None = None
         self.start_time = context.now()
         self._conditions: dict[str, tuple[str, str]] = {}
         self._last_reported: dict[str, Any] | None = None
@@ -53,8 +63,26 @@ class PodWorker:
 
     def start(self) -> None:
         self.report()
+        self._pod_task = asyncio.create_task(self._run(), name=f"pod {self.ctx.name}")
+
+    async def _run(self) -> None:
+        """Init containers one by one, each to success; then every container at once."""
+        for init in self.init_containers:
+            init.start()
+            await init.wait()
+            if self.ctx.stopping or init.exit_code != 0:
+                return  # stopped, or failed for good (restartPolicy Never): the pod failed
+        self.initialized = True
+        self.report()
         for container in self.containers:
             container.start()
+
+    async def _stop_pod_task(self) -> None:
+        task = self._pod_task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def update(self, pod: dict[str, Any]) -> None:
         """Take the newest object (labels, deletion marks); the spec of a pod does not change."""
@@ -62,10 +90,14 @@ class PodWorker:
 
     @property
     def finished(self) -> bool:
-        """Every container stopped for good (a completed Job pod, say)."""
-        return bool(self.containers) and all(c.finished for c in self.containers)
+        """The pod reached Succeeded or Failed (a completed Job pod, say)."""
+        return self.phase() in ("Succeeded", "Failed")
 
     def phase(self) -> str:
+        if any(c.finished and c.exit_code != 0 for c in self.init_containers):
+            return "Failed"
+        if not self.initialized:
+            return "Pending"
         if any(not c.ever_ran and not c.finished for c in self.containers):
             return "Pending"
         if self.containers and all(c.finished or self.ctx.stopping for c in self.containers):
@@ -103,10 +135,16 @@ class PodWorker:
             reason = "ContainersNotReady"
             message = f"containers with unready status: [{' '.join(unready)}]"
         ready = not unready and not terminal
-        return {
+        incomplete = [c.name for c in self.init_containers if not (c.finished and c.ready)]
+        status: dict[str, Any] = {
             "phase": phase,
             "conditions": [
-                self._condition("Initialized", True),
+                self._condition(
+                    "Initialized",
+                    self.initialized,
+                    "ContainersNotInitialized",
+                    f"containers with incomplete status: [{' '.join(incomplete)}]",
+                ),
                 self._condition("Ready", ready, reason, message),
                 self._condition("ContainersReady", ready, reason, message),
                 self._condition("PodScheduled", True),
@@ -119,6 +157,9 @@ class PodWorker:
             "containerStatuses": [c.status() for c in self.containers],
             "qosClass": qos_class(self.ctx.pod.get("spec") or {}),
         }
+        if self.init_containers:
+            status["initContainerStatuses"] = [c.status() for c in self.init_containers]
+        return status
 
     def report(self) -> None:
         """Send the status to the API server if it changed since the last report."""
@@ -144,11 +185,13 @@ class PodWorker:
         """Graceful stop: SIGTERM every container, SIGKILL after the grace period."""
         self.ctx.stopping = True
         grace = self.ctx.grace_seconds()
-        await asyncio.gather(*(c.stop(grace) for c in self.containers))
+        await self._stop_pod_task()
+        await asyncio.gather(*(c.stop(grace) for c in self.init_containers + self.containers))
         self.report()
 
     async def kill(self) -> None:
         """Stop at once, reporting nothing more (the pod object is gone, or the node stops)."""
         self.ctx.stopping = True
         self._muted = True
-        await asyncio.gather(*(c.kill() for c in self.containers))
+        await self._stop_pod_task()
+        await asyncio.gather(*(c.kill() for c in self.init_containers + self.containers))

@@ -31,7 +31,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def log_message(self, format, *args):
-        print("request", self.path, flush=True)
+        os.write(1, f"request {self.path}\n".encode())  # one write: threads do not interleave
 
 
 def main():

@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from clusters.embedded.kubelet import ImageCatalog, UnsupportedCommand
+from clusters.embedded.kubelet.addresses import PodIPAllocator, SubnetLease
 from clusters.embedded.kubelet.container import BackOff
 from clusters.embedded.kubelet.environment import ConfigError, container_environment
 from clusters.embedded.kubelet.images import normalize_image
@@ -153,3 +154,18 @@ def test_qos_class_from_requests_and_limits():
     same = {"cpu": "100m", "memory": "64Mi"}
     assert qos_class({"containers": [{"resources": {"limits": same}}]}) == "Guaranteed"
     assert qos_class({"containers": [{"resources": {"requests": same}}]}) == "Burstable"
+
+
+def test_each_kubelet_leases_its_own_address_block_until_released(tmp_path):
+    first, second = SubnetLease(tmp_path), SubnetLease(tmp_path)
+    assert (first.prefix, second.prefix) == ("127.1.0", "127.1.1")
+    first.release()
+    third = SubnetLease(tmp_path)
+    assert third.prefix == "127.1.0"
+    allocator = PodIPAllocator(third.prefix)
+    assert [allocator.allocate(uid) for uid in ("a", "b")] == ["127.1.0.1", "127.1.0.2"]
+    allocator.release("a")
+    assert allocator.allocate("c") == "127.1.0.3", "freed addresses are reused last"
+    assert allocator.allocate("b") == "127.1.0.2" and allocator.get("a") is None
+    second.release()
+    third.release()

@@ -61,7 +61,7 @@ def test_pod_becomes_ready_on_its_own_ip_and_reports_a_typed_status(catalog, rep
             )
         )
         ips = [kubelet.pod_address(p["metadata"]["uid"]) for p in pods]
-        assert len(set(ips)) == 2 and all(ip.startswith("127.1.") for ip in ips)
+        assert len(set(ips)) == 2 and all(ip.startswith("127.") and ip[4] != "0" for ip in ips)
         async with httpx.AsyncClient(trust_env=False) as client:
             for pod, ip in zip(pods, ips, strict=True):
                 answer = await client.get(f"http://{ip}:8080/who")  # both on port 8080
@@ -309,11 +309,56 @@ def test_a_new_kubelet_kills_pod_processes_a_crashed_one_left_behind(reporter, t
         [sys.executable, "-m", "clusters.embedded.podexec", "--resolver", "x", "--", "-c", sleeper],
     )
     stranger = leave("u2", [sys.executable, "-c", sleeper])  # its pid is not a pod process
+    cmdline = Path(f"/proc/{orphan.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while b"podexec" not in cmdline.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)  # Popen may return before the child's exec shows in /proc
     try:
-        ProcessKubelet(clock=Clock(1), state_dir=tmp_path, reporter=reporter)
+        kubelet = ProcessKubelet(clock=Clock(1), state_dir=tmp_path, reporter=reporter)
+        asyncio.run(kubelet.shutdown())
         assert orphan.wait(timeout=10) == -signal.SIGKILL
         assert stranger.poll() is None
     finally:
         for process in (orphan, stranger):
             process.kill()
             process.wait()
+
+
+def test_init_containers_run_to_completion_before_the_app(catalog, reporter, tmp_path):
+    init = {"name": "setup", "image": "test/app:v1", "env": env(EXIT_AFTER="0.2", EXIT_CODE="0")}
+    stuck_init = {**init, "env": env(EXIT_AFTER="0", EXIT_CODE="1")}
+    pod, stuck = make_pod("with-init"), make_pod("stuck")
+    failed = make_pod("failed-init", restart_policy="Never")
+    for each, first in ((pod, init), (stuck, stuck_init), (failed, stuck_init)):
+        each["spec"]["initContainers"] = [first]
+
+    async def scenario(kubelet):
+        for each in (pod, stuck, failed):
+            await kubelet.sync_pod(each)
+        await reporter.wait(
+            lambda: (
+                reporter.statuses.get("with-init")
+                and reporter.latest("with-init")["phase"] == "Running"
+                and reporter.statuses.get("failed-init")
+                and reporter.latest("failed-init")["phase"] == "Failed"
+                and reporter.latest("stuck")["initContainerStatuses"][0]["restartCount"] >= 2
+            )
+        )
+
+    run(scenario, catalog, reporter, tmp_path)
+    first = reporter.statuses["with-init"][0]
+    assert first["phase"] == "Pending"
+    assert first["conditions"][0] == {
+        "type": "Initialized",
+        "status": "False",
+        "lastProbeTime": None,
+        "lastTransitionTime": first["conditions"][0]["lastTransitionTime"],
+        "reason": "ContainersNotInitialized",
+        "message": "containers with incomplete status: [setup]",
+    }
+    assert first["containerStatuses"][0]["state"] == {"waiting": {"reason": "PodInitializing"}}
+    done = typed_status(reporter.latest("with-init")).init_container_statuses[0]
+    assert done.state.terminated.reason == "Completed" and done.ready is True
+    assert reporter.latest("stuck")["phase"] == "Pending"
+    assert reporter.latest("stuck")["containerStatuses"][0]["restartCount"] == 0
+    assert reporter.container("failed-init")["state"] == {"waiting": {"reason": "PodInitializing"}}

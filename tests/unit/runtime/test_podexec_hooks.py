@@ -36,7 +36,7 @@ def test_pod_process_reaches_services_by_name_and_binds_its_pod_ip(tmp_path: Pat
         writer.close()
 
     async def main() -> str:
-        backend = await asyncio.start_server(answer, "127.1.201.1", 8080)
+        backend = await asyncio.start_server(answer, "127.255.201.1", 8080)
         proxy = ServiceProxy(tmp_path)
         service = {
             "metadata": {"name": "web", "namespace": "demo"},
@@ -44,14 +44,14 @@ def test_pod_process_reaches_services_by_name_and_binds_its_pod_ip(tmp_path: Pat
         }
         endpoints = {
             "metadata": {"name": "web", "namespace": "demo"},
-            "subsets": [{"addresses": [{"ip": "127.1.201.1"}], "ports": [{"port": 8080}]}],
+            "subsets": [{"addresses": [{"ip": "127.255.201.1"}], "ports": [{"port": 8080}]}],
         }
         try:
             await proxy.sync([service], [endpoints])
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "clusters.embedded.podexec",
                 "--resolver", str(Resolver.in_state_dir(tmp_path).path),
-                "--namespace", "demo", "--pod-ip", "127.1.201.7", "--",
+                "--namespace", "demo", "--pod-ip", "127.255.201.7", "--",
                 "-c", CLIENT,
                 "http://web.demo.svc.cluster.local/", "http://web/", "http://web.demo:80/x",
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=without_proxies(),
@@ -69,7 +69,7 @@ def test_pod_process_reaches_services_by_name_and_binds_its_pod_ip(tmp_path: Pat
         "http://web.demo.svc.cluster.local/ hello",
         "http://web/ hello",
         "http://web.demo:80/x hello",
-        "bound 127.1.201.7",
+        "bound 127.255.201.7",
         "outside True",
     ]
 

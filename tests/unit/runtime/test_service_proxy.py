@@ -13,7 +13,7 @@ import pytest
 from clusters.embedded.dns import Resolver, ResolvingSyncTransport, ResolvingTransport
 from clusters.embedded.proxy import ServiceProxy
 
-BACKENDS = {"127.1.200.1": "stable", "127.1.200.2": "stable", "127.1.200.3": "canary"}
+BACKENDS = {"127.255.200.1": "stable", "127.255.200.2": "stable", "127.255.200.3": "canary"}
 
 
 def free_node_port() -> int:
@@ -102,7 +102,9 @@ def test_node_port_spreads_connections_by_endpoint_count_and_follows_changes(tmp
         assert answers["stable"] + answers["canary"] == 200
         assert 120 <= answers["stable"] <= 147 and 53 <= answers["canary"] <= 80  # ~2:1
         # blue-green style switch: only the canary endpoint is Ready now
-        await proxy.sync([service("web", node_port=node_port)], [endpoints("web", ["127.1.200.3"])])
+        await proxy.sync(
+            [service("web", node_port=node_port)], [endpoints("web", ["127.255.200.3"])]
+        )
         assert {await fetch(node_port) for _ in range(10)} == {"canary"}
         in_cluster = proxy.service_address("demo", "web", 80)
         assert in_cluster is not None and await fetch(in_cluster[1]) == "canary"
@@ -118,7 +120,7 @@ def test_node_port_spreads_connections_by_endpoint_count_and_follows_changes(tmp
 
 def test_dead_endpoint_is_skipped_for_the_next_one(tmp_path):
     async def scenario(proxy: ServiceProxy):
-        await proxy.sync([service("web")], [endpoints("web", ["127.1.200.9", "127.1.200.3"])])
+        await proxy.sync([service("web")], [endpoints("web", ["127.255.200.9", "127.255.200.3"])])
         _, port = proxy.service_address("demo", "web", 80)
         assert [await fetch(port) for _ in range(4)] == ["canary"] * 4
 
@@ -127,7 +129,7 @@ def test_dead_endpoint_is_skipped_for_the_next_one(tmp_path):
 
 def test_service_names_resolve_to_the_proxy_for_in_process_clients(tmp_path):
     async def scenario(proxy: ServiceProxy):
-        await proxy.sync([service("web")], [endpoints("web", ["127.1.200.1"])])
+        await proxy.sync([service("web")], [endpoints("web", ["127.255.200.1"])])
         resolver = Resolver.in_state_dir(tmp_path)
         address = proxy.service_address("demo", "web", 80)
         for host in ("web.demo.svc.cluster.local", "web.demo.svc", "web.demo", "10.96.0.20"):
