@@ -18,6 +18,7 @@ from typing import Any
 from clusters.embedded.analysis.controller import ANALYSIS_RUNS, AnalysisRunController
 from clusters.embedded.clock import Clock
 from clusters.embedded.resources import find_plural
+from clusters.embedded.status import ApiError
 from clusters.embedded.store import Store
 
 NAMESPACES = find_plural("", "v1", "namespaces")
@@ -128,6 +129,8 @@ class Driver:
     ) -> dict[str, Any]:
         """Create `run`, let the controller work until it completes (or `until`), return it.
 
+        With `until`, a run that disappears (TTL) also ends the wait; `{}` is returned then.
+
         `during(driver, cluster_seconds_since_create)` is called every poll (e.g. to terminate).
         """
         return asyncio.run(self._run(run, timeout, during, until))
@@ -146,10 +149,10 @@ class Driver:
                 )
             )
             while time.monotonic() - started < timeout:
-                current = self.store.get(ANALYSIS_RUNS, namespace, name)
-                if done(current):
+                current = self._get(namespace, name)
+                if (current is not None and done(current)) or (current is None and until):
                     await asyncio.sleep(0.05)  # let a follow-up pass (events) finish
-                    return self.store.get(ANALYSIS_RUNS, namespace, name)
+                    return self._get(namespace, name) or {}
                 if during is not None:
                     during(self, (time.monotonic() - started) * self.clock.time_scale)
                 await asyncio.sleep(0.01)
@@ -158,6 +161,14 @@ class Driver:
             )
         finally:
             await controller.stop()
+
+    def _get(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.store.get(ANALYSIS_RUNS, namespace, name)
+        except ApiError as error:
+            if error.code == 404:
+                return None
+            raise
 
     def events(self, namespace: str = "lab") -> list[tuple[str, str, str]]:
         events = self.store.list(find_plural("", "v1", "events"), namespace).items
