@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def serve(
         log_config=None,
         log_level="warning",
         access_log=False,
-        timeout_graceful_shutdown=2,
+        timeout_graceful_shutdown=1,  # open watches are cut; clients re-watch
         timeout_keep_alive=30,
         server_header=False,
     )
@@ -133,8 +134,11 @@ async def _run(
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():
         await asyncio.sleep(0.02)
-    tasks: list[asyncio.Future[None]] = [asyncio.ensure_future(asyncio.to_thread(app.warm_caches))]
-    tasks += [asyncio.ensure_future(task(store, clock)) for task in extra_tasks]
+    # A daemon thread: a stop right after start must not wait for the documents to finish.
+    threading.Thread(target=app.warm_caches, name="warm-caches", daemon=True).start()
+    tasks: list[asyncio.Future[None]] = [
+        asyncio.ensure_future(task(store, clock)) for task in extra_tasks
+    ]
     try:
         await serving
     finally:
@@ -143,4 +147,4 @@ async def _run(
         results = await asyncio.gather(*tasks, return_exceptions=True)
         for result in results:
             if isinstance(result, Exception):
-                log.error("a background task failed", exc_info=result)
+                log.error("an extra task failed", exc_info=result)
