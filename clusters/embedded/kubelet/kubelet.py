@@ -73,13 +73,19 @@ class ProcessKubelet:
         return list(self._workers)
 
     async def sync_pod(self, pod: dict[str, Any]) -> None:
-        """Bring the pod's processes in line with the object; idempotent, returns at once."""
+        """Bring the pod's processes in line with the object; idempotent, returns at once.
+
+        Only pods bound to this node (`spec.nodeName`) run; a deletion mark starts graceful
+        termination in the background, ending with `reporter.pod_terminated`.
+        """
         if self._closed:
             return
         metadata, spec = pod.get("metadata") or {}, pod.get("spec") or {}
         uid = str(metadata.get("uid", ""))
         node = spec.get("nodeName")
-        if not uid or (node and node != self.node_name):
+        if not uid or node != self.node_name:
+            if uid and not node and metadata.get("deletionTimestamp"):
+                self._report_terminated(pod)  # never bound: no process to stop
             return
         worker = self._workers.get(uid)
         if metadata.get("deletionTimestamp"):

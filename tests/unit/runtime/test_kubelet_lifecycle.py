@@ -362,3 +362,19 @@ def test_init_containers_run_to_completion_before_the_app(catalog, reporter, tmp
     assert reporter.latest("stuck")["phase"] == "Pending"
     assert reporter.latest("stuck")["containerStatuses"][0]["restartCount"] == 0
     assert reporter.container("failed-init")["state"] == {"waiting": {"reason": "PodInitializing"}}
+
+
+def test_only_pods_bound_to_this_node_run(catalog, reporter, tmp_path):
+    unbound, elsewhere = make_pod("unbound"), make_pod("elsewhere")
+    del unbound["spec"]["nodeName"]
+    elsewhere["spec"]["nodeName"] = "other-node"
+
+    async def scenario(kubelet):
+        await kubelet.sync_pod(unbound)
+        await kubelet.sync_pod(elsewhere)
+        assert kubelet.running_pods() == []
+        unbound["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+        await kubelet.sync_pod(unbound)
+
+    run(scenario, catalog, reporter, tmp_path)
+    assert reporter.statuses == {} and reporter.terminated == ["unbound"]
