@@ -129,6 +129,7 @@ class ContainerRunner:
         self.last_state: dict[str, Any] = {}
         self._process: ContainerProcess | None = None
         self._in_run = False
+        self._definition_changed = False
         self._task: asyncio.Task[None] | None = None
 
     # -- status -------------------------------------------------------------------------
@@ -202,6 +203,22 @@ class ContainerRunner:
         if not result.success:
             self.ctx.event("Warning", "FailedPreStopHook", f"PreStopHook failed: {result.message}")
 
+    async def change_image(self, image: str) -> None:
+        """The pod's image for this container changed: restart it with the new one, like the
+        kubelet does (Killing event, then a new run without back-off)."""
+        if image == self.image:
+            return
+        self.image = image
+        self.spec["image"] = image
+        process = self._process if self._in_run else None
+        if process is None or process.exit_code is not None or self.ctx.stopping:
+            return  # the next run (after back-off) picks the new image up
+        self._definition_changed = True
+        self.ctx.event(
+            "Normal", "Killing", f"Container {self.name} definition changed, will be restarted"
+        )
+        await process.stop(self.ctx.clock.real_seconds(self.ctx.grace_seconds()))
+
     async def kill(self) -> None:
         """SIGKILL the container's processes now (no grace) and end its task."""
         if self._process is not None and self._in_run:
@@ -266,6 +283,10 @@ class ContainerRunner:
             if self.ctx.stopping:
                 return
             self.exit_code = exit_code
+            changed, self._definition_changed = self._definition_changed, False
+            if changed:
+                self.last_state, self.restart_count = self.state, self.restart_count + 1
+                continue
             if not self._should_restart(exit_code):
                 self.finished = True
                 self.ready = self.init and exit_code == 0  # a completed init container is ready

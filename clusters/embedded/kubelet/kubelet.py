@@ -96,7 +96,8 @@ class ProcessKubelet:
                 worker.terminating = self._spawn(self._terminate(uid, worker))
             return
         if worker is not None:
-            worker.update(pod)
+            for restart in worker.update(pod):
+                self._spawn(restart)  # stopping a process takes a while: not inline
             return
         if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             return  # finished before this kubelet started: nothing to run again

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from clusters.embedded.kubelet.container import ContainerRunner, PodContext
@@ -84,9 +84,24 @@ class PodWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def update(self, pod: dict[str, Any]) -> None:
-        """Take the newest object (labels, deletion marks); the spec of a pod does not change."""
+    def update(self, pod: dict[str, Any]) -> list[Awaitable[None]]:
+        """Take the newest object (labels, deletion marks). A changed image is the one
+        container change a pod update may make: returns the restarts to run for it."""
         self.ctx.pod = pod
+        if (pod.get("metadata") or {}).get("deletionTimestamp"):
+            return []
+        spec = pod.get("spec") or {}
+        restarts: list[Awaitable[None]] = []
+        for runners, key in (
+            (self.init_containers, "initContainers"),
+            (self.containers, "containers"),
+        ):
+            images = {c.get("name"): str(c.get("image", "")) for c in spec.get(key) or []}
+            for runner in runners:
+                image = images.get(runner.name)
+                if image is not None and image != runner.image and not runner.finished:
+                    restarts.append(runner.change_image(image))
+        return restarts
 
     @property
     def finished(self) -> bool:

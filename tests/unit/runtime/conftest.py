@@ -82,7 +82,8 @@ def make_pod(
 def catalog() -> ImageCatalog:
     """The lab catalog plus a test image running the fixture HTTP app."""
     images = {name: ImageCatalog().lookup(name) for name in ImageCatalog().names()}
-    images[TEST_IMAGE] = ImageSpec(name=TEST_IMAGE, entrypoint=("python", str(FIXTURE_APP)))
+    for name in (TEST_IMAGE, "test/app:v2"):
+        images[name] = ImageSpec(name=name, entrypoint=("python", str(FIXTURE_APP)))
     return ImageCatalog({k: v for k, v in images.items() if v is not None})
 
 

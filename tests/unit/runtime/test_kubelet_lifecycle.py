@@ -378,3 +378,30 @@ def test_only_pods_bound_to_this_node_run(catalog, reporter, tmp_path):
 
     run(scenario, catalog, reporter, tmp_path)
     assert reporter.statuses == {} and reporter.terminated == ["unbound"]
+
+
+def test_changing_a_pods_image_restarts_that_container(catalog, reporter, tmp_path):
+    pod = make_pod("web", readinessProbe=READY_PROBE)
+
+    async def scenario(kubelet):
+        await kubelet.sync_pod(pod)
+        await reporter.wait(
+            lambda: reporter.statuses.get("web") and reporter.container("web")["ready"]
+        )
+        old_pid = pid_of(reporter, "web")
+        pod["spec"]["containers"][0]["image"] = "test/app:v2"
+        await kubelet.sync_pod(pod)
+        await reporter.wait(
+            lambda: (
+                reporter.container("web")["image"] == "test/app:v2"
+                and reporter.container("web")["ready"]
+            )
+        )
+        assert pid_of(reporter, "web") != old_pid
+
+    run(scenario, catalog, reporter, tmp_path)
+    container = reporter.container("web")
+    assert container["restartCount"] == 1 and "terminated" in container["lastState"]
+    assert ("web", "Normal", "Killing", "Container app definition changed, will be restarted") in (
+        reporter.events
+    )
