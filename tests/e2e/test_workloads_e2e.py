@@ -149,14 +149,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         cluster.stop()
 
 
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
+def wait_for(predicate, timeout: float = 60.0, what: str = "condition", explain=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
+    detail = f"\n{explain()}" if explain is not None else ""
+    pytest.fail(f"timed out waiting for {what}{detail}")
 
 
 def test_deployment_rolls_forward_and_back_with_real_traffic(lab: Lab):
@@ -229,6 +230,10 @@ def test_logs_show_requests_and_a_killed_process_restarts(lab: Lab):
             and out
         ),
         what="request lines in kubectl logs",
+        explain=lambda: (
+            lab.kubectl("logs", pod.metadata.name, "-n", ns, check=False).stdout
+            + lab.kubectl("get", "pods,ep,svc", "-n", ns, "-o", "wide", check=False).stdout
+        ),
     )
     assert "GET /version" in logs
     pid = int(pod.status.container_statuses[0].container_id.split("://")[1])
