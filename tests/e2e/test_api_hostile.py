@@ -104,7 +104,14 @@ CASES: list[tuple[str, str, str, dict[str, str], bytes | str, int]] = [
     ("uppercase-name", "POST", CM, JSON, json.dumps(_cm("Bad_Name")), 422),
     ("missing-name", "POST", CM, JSON, json.dumps({"kind": "ConfigMap", "metadata": {}}), 422),
     ("name-with-slash-in-body", "POST", CM, JSON, json.dumps(_cm("a/../b")), 422),
-    ("data-value-wrong-type", "POST", CM, JSON, json.dumps(_cm(data={"a": 1})), 422),
+    (
+        "data-value-wrong-type",
+        "POST",
+        CM,
+        JSON,
+        json.dumps(_cm(data={"a": 1})),
+        400,
+    ),  # Go: cannot unmarshal number into string
     (
         "unknown-field-strict",
         "POST",
