@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import httpx
-from e2e_manifests import configmap, create, object_path, pod, service
+from e2e_manifests import configmap, create, merge_status, object_path, pod, rollout, service
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
@@ -157,3 +157,16 @@ def test_log_errors_match_the_apiserver(raw: httpx.Client, namespace: str) -> No
     assert previous.status_code == 400
     assert "previous terminated container" in previous.json()["message"]
     assert raw.get(f"/api/v1/namespaces/{namespace}/pods/ghost/log").status_code == 404
+
+
+def test_rollout_scale_reads_hpa_replicas_and_selector_from_status(
+    raw: httpx.Client, namespace: str
+) -> None:
+    ro = create(raw, rollout(namespace))
+    merge_status(raw, ro, {"HPAReplicas": 3, "selector": "app=ro1", "replicas": 4})
+    scale = raw.get(object_path(ro, "scale")).json()
+    assert scale["spec"] == {"replicas": 5}
+    assert scale["status"] == {"replicas": 3, "selector": "app=ro1"}
+    put = raw.put(object_path(ro, "scale"), json={**scale, "spec": {"replicas": 1}})
+    assert put.status_code == 200 and put.json()["spec"]["replicas"] == 1
+    assert raw.get(object_path(ro)).json()["spec"]["replicas"] == 1
