@@ -1,8 +1,7 @@
 """One container of a pod through its whole life: image "pull", runs, probes, restarts.
 
-Restart back-off follows the kubelet: the first restart is immediate, then 10 s doubling to
-300 s (CrashLoopBackOff), reset after 10 minutes of healthy running; image pull failures back
-off the same way (ImagePullBackOff). All durations are cluster seconds through the Clock.
+Waiting reasons, events and restart rules follow the kubelet (see `context.BackOff` for the
+back-off); init containers run to success and have no probes.
 """
 
 from __future__ import annotations
@@ -11,14 +10,11 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from clusters.embedded.clock import Clock, format_timestamp
-from clusters.embedded.kubelet.environment import ConfigError, ObjectLookup, container_environment
-from clusters.embedded.kubelet.images import ImageCatalog, UnsupportedCommand
+from clusters.embedded.kubelet.context import INITIAL_BACKOFF, BackOff, PodContext
+from clusters.embedded.kubelet.environment import ConfigError, container_environment
+from clusters.embedded.kubelet.images import UnsupportedCommand
 from clusters.embedded.kubelet.logs import log_path
 from clusters.embedded.kubelet.probes import (
     MIN_REAL_TIMEOUT,
@@ -27,85 +23,10 @@ from clusters.embedded.kubelet.probes import (
     run_probe,
 )
 from clusters.embedded.kubelet.process import ContainerProcess
-from clusters.embedded.kubelet.reporter import PodReporter
 
-__all__ = ["BackOff", "ContainerRunner", "PodContext"]
+__all__ = ["ContainerRunner"]
 
 _log = logging.getLogger(__name__)
-
-INITIAL_BACKOFF = 10.0
-MAX_BACKOFF = 300.0
-BACKOFF_RESET_AFTER = 600.0
-
-
-class BackOff:
-    """Kubelet-style back-off: `first` delay (0 = immediate), then 10 s doubling up to 300 s."""
-
-    def __init__(self, first: float) -> None:
-        self._first = first
-        self._current: float | None = None
-
-    def next_delay(self, ran_for: float = 0.0) -> float:
-        if ran_for >= BACKOFF_RESET_AFTER:
-            self._current = None
-        if self._current is None:
-            self._current = self._first
-        elif self._current == 0:
-            self._current = INITIAL_BACKOFF
-        else:
-            self._current = min(self._current * 2, MAX_BACKOFF)
-        return self._current
-
-
-@dataclass
-class PodContext:
-    """What every container of a pod shares: identity, addresses and the kubelet's services."""
-
-    pod: dict[str, Any]
-    pod_ip: str
-    host_ip: str
-    clock: Clock
-    state_dir: Path
-    resolver_path: Path
-    catalog: ImageCatalog
-    reporter: PodReporter
-    lookup: ObjectLookup | None
-    notify: Callable[[], None]
-    stopping: bool = False
-
-    @property
-    def namespace(self) -> str:
-        return str(self.pod["metadata"].get("namespace", "default"))
-
-    @property
-    def name(self) -> str:
-        return str(self.pod["metadata"]["name"])
-
-    @property
-    def uid(self) -> str:
-        return str(self.pod["metadata"].get("uid", ""))
-
-    def event(self, type_: str, reason: str, message: str) -> None:
-        try:
-            self.reporter.emit_event(self.pod, type_, reason, message)
-        except Exception:
-            _log.exception(
-                "emitting event %s for pod %s/%s failed", reason, self.namespace, self.name
-            )
-
-    def now(self) -> str:
-        return format_timestamp(self.clock.now())
-
-    def grace_seconds(self) -> float:
-        """The pod's termination grace period in cluster seconds."""
-        metadata, spec = self.pod.get("metadata") or {}, self.pod.get("spec") or {}
-        for value in (
-            metadata.get("deletionGracePeriodSeconds"),
-            spec.get("terminationGracePeriodSeconds"),
-        ):
-            if value is not None:
-                return float(value)
-        return 30.0
 
 
 class ContainerRunner:

@@ -18,7 +18,7 @@ from typing import Any
 from clusters.embedded.clock import Clock
 from clusters.embedded.dns import DNS_FILE_NAME
 from clusters.embedded.kubelet.addresses import PodIPAllocator, SubnetLease
-from clusters.embedded.kubelet.container import PodContext
+from clusters.embedded.kubelet.context import PodContext
 from clusters.embedded.kubelet.environment import ObjectLookup
 from clusters.embedded.kubelet.images import ImageCatalog
 from clusters.embedded.kubelet.logs import remove_pod_logs

@@ -14,7 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from clusters.embedded.kubelet.container import ContainerRunner, PodContext
+from clusters.embedded.kubelet.container import ContainerRunner
+from clusters.embedded.kubelet.context import PodContext
 
 __all__ = ["PodWorker", "qos_class"]
 

@@ -8,7 +8,7 @@ import pytest
 
 from clusters.embedded.kubelet import ImageCatalog, UnsupportedCommand
 from clusters.embedded.kubelet.addresses import PodIPAllocator, SubnetLease
-from clusters.embedded.kubelet.container import BackOff
+from clusters.embedded.kubelet.context import BackOff
 from clusters.embedded.kubelet.environment import ConfigError, container_environment
 from clusters.embedded.kubelet.images import normalize_image
 from clusters.embedded.kubelet.pod_worker import qos_class

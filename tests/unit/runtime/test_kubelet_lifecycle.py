@@ -2,49 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
-from conftest import RecordingReporter, make_pod
-from kubernetes.client import ApiClient
+from runtime_helpers import (
+    READY_PROBE,
+    env,
+    make_pod,
+    pid_of,
+    typed_status,
+)
+from runtime_helpers import run_kubelet as run
 
-from clusters.embedded.clock import Clock
-from clusters.embedded.kubelet import ImageCatalog, ProcessKubelet, current_and_previous
-
-READY_PROBE = {"httpGet": {"path": "/readyz", "port": 8080}, "periodSeconds": 2}
-
-
-def typed_status(status: dict):
-    """Deserialize as the official client does (strict pydantic models)."""
-    return ApiClient().deserialize(json.dumps(status), "V1PodStatus", "application/json")
-
-
-def pid_of(reporter: RecordingReporter, name: str) -> int:
-    return int(reporter.container(name)["containerID"].removeprefix("process://"))
-
-
-def env(**values: str) -> list[dict[str, str]]:
-    return [{"name": key, "value": value} for key, value in values.items()]
-
-
-def run(scenario, catalog: ImageCatalog, reporter: RecordingReporter, tmp_path: Path, scale=100):
-    async def main():
-        kubelet = ProcessKubelet(
-            clock=Clock(scale), state_dir=tmp_path, reporter=reporter, catalog=catalog
-        )
-        try:
-            await scenario(kubelet)
-        finally:
-            await kubelet.shutdown()
-
-    asyncio.run(main())
+from clusters.embedded.kubelet import current_and_previous
 
 
 def test_pod_becomes_ready_on_its_own_ip_and_reports_a_typed_status(catalog, reporter, tmp_path):
@@ -293,115 +265,3 @@ def test_shutdown_leaves_no_process_in_any_pod_group(catalog, reporter, tmp_path
             raise AssertionError(f"process group {pid} outlived shutdown")
         except ProcessLookupError:
             pass
-
-
-def test_a_new_kubelet_kills_pod_processes_a_crashed_one_left_behind(reporter, tmp_path):
-    def leave(uid: str, argv: list[str]) -> subprocess.Popen:
-        process = subprocess.Popen(argv, start_new_session=True)
-        folder = tmp_path / "pods" / uid / "app"
-        folder.mkdir(parents=True)
-        (folder / "pid").write_text(str(process.pid))
-        return process
-
-    sleeper = "import time; time.sleep(60)"
-    orphan = leave(
-        "u1",
-        [sys.executable, "-m", "clusters.embedded.podexec", "--resolver", "x", "--", "-c", sleeper],
-    )
-    stranger = leave("u2", [sys.executable, "-c", sleeper])  # its pid is not a pod process
-    cmdline = Path(f"/proc/{orphan.pid}/cmdline")
-    deadline = time.monotonic() + 10
-    while b"podexec" not in cmdline.read_bytes() and time.monotonic() < deadline:
-        time.sleep(0.01)  # Popen may return before the child's exec shows in /proc
-    try:
-        kubelet = ProcessKubelet(clock=Clock(1), state_dir=tmp_path, reporter=reporter)
-        asyncio.run(kubelet.shutdown())
-        assert orphan.wait(timeout=10) == -signal.SIGKILL
-        assert stranger.poll() is None
-    finally:
-        for process in (orphan, stranger):
-            process.kill()
-            process.wait()
-
-
-def test_init_containers_run_to_completion_before_the_app(catalog, reporter, tmp_path):
-    init = {"name": "setup", "image": "test/app:v1", "env": env(EXIT_AFTER="0.2", EXIT_CODE="0")}
-    stuck_init = {**init, "env": env(EXIT_AFTER="0", EXIT_CODE="1")}
-    pod, stuck = make_pod("with-init"), make_pod("stuck")
-    failed = make_pod("failed-init", restart_policy="Never")
-    for each, first in ((pod, init), (stuck, stuck_init), (failed, stuck_init)):
-        each["spec"]["initContainers"] = [first]
-
-    async def scenario(kubelet):
-        for each in (pod, stuck, failed):
-            await kubelet.sync_pod(each)
-        await reporter.wait(
-            lambda: (
-                reporter.statuses.get("with-init")
-                and reporter.latest("with-init")["phase"] == "Running"
-                and reporter.statuses.get("failed-init")
-                and reporter.latest("failed-init")["phase"] == "Failed"
-                and reporter.latest("stuck")["initContainerStatuses"][0]["restartCount"] >= 2
-            )
-        )
-
-    run(scenario, catalog, reporter, tmp_path)
-    first = reporter.statuses["with-init"][0]
-    assert first["phase"] == "Pending"
-    assert first["conditions"][0] == {
-        "type": "Initialized",
-        "status": "False",
-        "lastProbeTime": None,
-        "lastTransitionTime": first["conditions"][0]["lastTransitionTime"],
-        "reason": "ContainersNotInitialized",
-        "message": "containers with incomplete status: [setup]",
-    }
-    assert first["containerStatuses"][0]["state"] == {"waiting": {"reason": "PodInitializing"}}
-    done = typed_status(reporter.latest("with-init")).init_container_statuses[0]
-    assert done.state.terminated.reason == "Completed" and done.ready is True
-    assert reporter.latest("stuck")["phase"] == "Pending"
-    assert reporter.latest("stuck")["containerStatuses"][0]["restartCount"] == 0
-    assert reporter.container("failed-init")["state"] == {"waiting": {"reason": "PodInitializing"}}
-
-
-def test_only_pods_bound_to_this_node_run(catalog, reporter, tmp_path):
-    unbound, elsewhere = make_pod("unbound"), make_pod("elsewhere")
-    del unbound["spec"]["nodeName"]
-    elsewhere["spec"]["nodeName"] = "other-node"
-
-    async def scenario(kubelet):
-        await kubelet.sync_pod(unbound)
-        await kubelet.sync_pod(elsewhere)
-        assert kubelet.running_pods() == []
-        unbound["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
-        await kubelet.sync_pod(unbound)
-
-    run(scenario, catalog, reporter, tmp_path)
-    assert reporter.statuses == {} and reporter.terminated == ["unbound"]
-
-
-def test_changing_a_pods_image_restarts_that_container(catalog, reporter, tmp_path):
-    pod = make_pod("web", readinessProbe=READY_PROBE)
-
-    async def scenario(kubelet):
-        await kubelet.sync_pod(pod)
-        await reporter.wait(
-            lambda: reporter.statuses.get("web") and reporter.container("web")["ready"]
-        )
-        old_pid = pid_of(reporter, "web")
-        pod["spec"]["containers"][0]["image"] = "test/app:v2"
-        await kubelet.sync_pod(pod)
-        await reporter.wait(
-            lambda: (
-                reporter.container("web")["image"] == "test/app:v2"
-                and reporter.container("web")["ready"]
-            )
-        )
-        assert pid_of(reporter, "web") != old_pid
-
-    run(scenario, catalog, reporter, tmp_path)
-    container = reporter.container("web")
-    assert container["restartCount"] == 1 and "terminated" in container["lastState"]
-    assert ("web", "Normal", "Killing", "Container app definition changed, will be restarted") in (
-        reporter.events
-    )

@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from conftest import RecordingReporter, make_pod
+from runtime_helpers import RecordingReporter, make_pod
 
 from clusters.embedded.clock import Clock
 from clusters.embedded.kubelet import ProcessKubelet, current_and_previous
