@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from clusters.embedded.api_messages import ApiRequest, ApiResponse, ServerContext, StreamResponse
+from clusters.embedded.clock import parse_timestamp
 from clusters.embedded.kubelet.logs import current_and_previous
 from clusters.embedded.negotiation import parse_bool
 from clusters.embedded.routing import ResourceRoute
@@ -38,6 +39,25 @@ def _int_param(request: ApiRequest, name: str) -> int | None:
     if value < 0 or (value == 0 and name != "tailLines"):
         raise bad_request(f'invalid {name} "{text}": must be greater than 0')
     return value
+
+
+def _since(request: ApiRequest) -> datetime | None:
+    """The cut-off instant from `sinceSeconds` or `sinceTime` (RFC 3339)."""
+    seconds = _int_param(request, "sinceSeconds")
+    text = request.param("sinceTime")
+    if seconds is not None and text:
+        raise bad_request("at most one of sinceTime or sinceSeconds may be specified")
+    if seconds is not None:
+        return datetime.now(UTC) - timedelta(seconds=seconds)
+    if not text:
+        return None
+    try:
+        moment = parse_timestamp(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise bad_request(f'invalid sinceTime "{text}": must be an RFC 3339 timestamp')
+    return moment
 
 
 def _containers(pod: dict[str, Any]) -> list[str]:
@@ -131,7 +151,7 @@ def pod_log(
     timestamps = parse_bool(request.param("timestamps"))
     tail_lines = _int_param(request, "tailLines")
     limit_bytes = _int_param(request, "limitBytes")
-    since_seconds = _int_param(request, "sinceSeconds")
+    since = _since(request)
     path = _log_file(context, route, pod, container, previous)
     try:
         data = path.read_bytes()
@@ -139,10 +159,8 @@ def pod_log(
     except OSError:
         data, modified = b"", datetime.now(UTC)
     offset = len(data)
-    if since_seconds is not None:
-        age = (datetime.now(UTC) - modified).total_seconds()
-        if age > since_seconds:
-            data = b""
+    if since is not None and modified < since:
+        data = b""  # nothing in this file was written after the cut-off
     data = _tail(data, tail_lines)
     if timestamps:
         data = _with_timestamps(data, modified)

@@ -74,6 +74,10 @@ def test_case34_logs_tail_selector_and_follow(
         params={"timestamps": "true", "tailLines": "1"},
     )
     assert stamped.text.endswith("Z web-a line 5\n")
+    log_url = f"/api/v1/namespaces/{namespace}/pods/web-a/log"
+    assert raw.get(log_url, params={"sinceSeconds": "3600"}).text.startswith("web-a line 1")
+    assert raw.get(log_url, params={"sinceTime": "2999-01-01T00:00:00Z"}).text == ""
+    assert raw.get(log_url, params={"sinceTime": "yesterday"}).status_code == 400
     # follow: lines written later arrive; the stream ends when the container terminates
     follower = _background_kubectl(cluster, tmp_path, "logs", "-f", "web-a", "-n", namespace)
     time.sleep(1.0)
