@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
@@ -114,6 +115,12 @@ def serve(
     server = _Server(config)
     files["pid"].write_text(f"{os.getpid()}\n")
     log.info("serving %s (state %s, time scale %s)", api_url, state_dir, time_scale)
+    print(
+        f"embedded API server on {api_url}; use it with: "
+        f"kubectl --kubeconfig {files['kubeconfig']} get pods",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         asyncio.run(_run(server, app, store, clock, extra_tasks))
     finally:
