@@ -27,6 +27,15 @@ COMPLETED = ("Successful", "Failed", "Error", "Inconclusive")
 Reply = tuple[int, str]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that gave up (a timeout test) is expected; do not print its broken pipe."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return None
+
+
 class FakeServer:
     """An HTTP server answering from a script (the last reply repeats) or a handler."""
 
@@ -55,7 +64,7 @@ class FakeServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 

@@ -31,11 +31,11 @@ from clusters.embedded.analysis.providers import (
     new_provider,
     provider_type,
 )
+from clusters.embedded.analysis.resources import served
 from clusters.embedded.analysis.timeline import WarpedTimeline
 from clusters.embedded.clock import Clock
 from clusters.embedded.controllers.base import Controller, Key, Watched
 from clusters.embedded.events import EventRecorder
-from clusters.embedded.resources import find_plural
 from clusters.embedded.rollouts.analysis_logic import (
     COMPLETED_PHASES,
     MetricTask,
@@ -54,9 +54,9 @@ from clusters.embedded.status import ApiError, conflict
 __all__ = ["ANALYSIS_RUNS", "AnalysisRunController", "ttl_seconds"]
 
 log = logging.getLogger(__name__)
-ANALYSIS_RUNS = find_plural("argoproj.io", "v1alpha1", "analysisruns")
-JOBS = find_plural("batch", "v1", "jobs")
-SECRETS = find_plural("", "v1", "secrets")
+ANALYSIS_RUNS = served("argoproj.io", "v1alpha1", "analysisruns")
+JOBS = served("batch", "v1", "jobs")
+SECRETS = served("", "v1", "secrets")
 COMPONENT = "rollouts-controller"
 # Stamps have millisecond precision; wake a hair after a deadline so `now > deadline` holds.
 _WAKE_SLACK_REAL_SECONDS = 0.003

@@ -19,13 +19,21 @@ from clusters.embedded.controllers.base import Controller, Key, Watched
 from clusters.embedded.controllers.podutil import controller_of, is_ready, owner_reference
 from clusters.embedded.controllers.replicaset import admit_created
 from clusters.embedded.events import EventRecorder
-from clusters.embedded.resources import find_plural
+from clusters.embedded.resources import ResourceType, find_plural
 from clusters.embedded.status import ApiError
 
 __all__ = ["BACKOFF_LIMIT_MESSAGE", "JobController", "job_labels"]
 
-JOBS = find_plural("batch", "v1", "jobs")
-PODS = find_plural("", "v1", "pods")
+
+def _served(group: str, version: str, plural: str) -> ResourceType:
+    found = find_plural(group, version, plural)
+    if found is None:  # the registry always serves these; fail loudly if that changes
+        raise KeyError(f"{plural}.{group}/{version} is not served")
+    return found
+
+
+JOBS = _served("batch", "v1", "jobs")
+PODS = _served("", "v1", "pods")
 BACKOFF_LIMIT_MESSAGE = "Job has reached the specified backoff limit"
 DEADLINE_MESSAGE = "Job was active longer than specified deadline"
 COMPLETIONS_MESSAGE = "Reached expected number of succeeded pods"
@@ -123,8 +131,8 @@ class JobController(Controller):
         failed_pods = [p for p in pods if (p.get("status") or {}).get("phase") == "Failed"]
         failed = max(int(status.get("failed") or 0), len(failed_pods))
         completions = int(spec.get("completions") or 1)
-        parallelism = int(spec.get("parallelism") if spec.get("parallelism") is not None else 1)
-        backoff_limit = int(spec.get("backoffLimit") if spec.get("backoffLimit") is not None else 6)
+        parallelism = int(spec["parallelism"]) if spec.get("parallelism") is not None else 1
+        backoff_limit = int(spec["backoffLimit"]) if spec.get("backoffLimit") is not None else 6
         restarts = sum(_restarts(p) for p in active)
         deadline = spec.get("activeDeadlineSeconds")
         requeue: float | None = None
@@ -196,7 +204,7 @@ class JobController(Controller):
                 "batch.kubernetes.io/controller-uid": labels["batch.kubernetes.io/controller-uid"]
             }
         }
-        template_meta = spec.setdefault("template", {}).setdefault("metadata", {})
+        template_meta: dict[str, Any] = spec.setdefault("template", {}).setdefault("metadata", {})
         template_meta["labels"] = {**(template_meta.get("labels") or {}), **labels}
         return self.store.update(JOBS, job)
 
@@ -211,7 +219,7 @@ class JobController(Controller):
     def _create_pod(self, job: dict[str, Any]) -> dict[str, Any]:
         template = copy.deepcopy((job.get("spec") or {}).get("template") or {})
         meta = template.get("metadata") or {}
-        pod = {
+        pod: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {
@@ -252,7 +260,7 @@ class JobController(Controller):
             current["status"] = status
             return current
 
-        target = {
+        target: dict[str, Any] = {
             "metadata": {"name": job["metadata"]["name"], "namespace": job["metadata"]["namespace"]}
         }
         self.store.update(JOBS, target, subresource="status", old_hook=replace)

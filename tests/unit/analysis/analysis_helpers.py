@@ -25,6 +25,15 @@ NAMESPACES = find_plural("", "v1", "namespaces")
 Reply = tuple[int, str | bytes]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that gave up (a timeout test) is expected; do not print its broken pipe."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return None
+
+
 class ScriptedServer:
     """Answers each request with the next scripted reply (the last one repeats)."""
 
@@ -58,7 +67,7 @@ class ScriptedServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property

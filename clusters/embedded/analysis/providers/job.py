@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from clusters.embedded.analysis.providers import ProviderContext, finished, mark_error
-from clusters.embedded.resources import find_plural
+from clusters.embedded.analysis.resources import served
 from clusters.embedded.status import ApiError
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
     "metric_job_name",
 ]
 
-JOBS = find_plural("batch", "v1", "jobs")
+JOBS = served("batch", "v1", "jobs")
 JOB_NAME_KEY = "job-name"
 JOB_NAMESPACE_KEY = "job-namespace"
 RUN_NAME_ANNOTATION = "analysisrun.argoproj.io/name"

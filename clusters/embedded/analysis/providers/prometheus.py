@@ -125,18 +125,19 @@ class PrometheusProvider:
             str(h.get("key", "")): str(h.get("value", "")) for h in self.prom.get("headers") or []
         }
         basic = ((self.prom.get("authentication") or {}).get("basicAuth")) or {}
-        auth = (
-            (str(basic["username"]), str(basic.get("password", "")))
-            if basic.get("username")
-            else None
-        )
+        auth: httpx.BasicAuth | None = None
+        if basic.get("username"):
+            auth = httpx.BasicAuth(str(basic["username"]), str(basic.get("password", "")))
         async with http_client(
             self.context, self.namespace, insecure=bool(self.prom.get("insecure"))
         ) as client:
             try:
-                response = await client.post(url, data=form, headers=headers, auth=auth)
+                options: dict[str, Any] = {"headers": headers}
+                if auth is not None:
+                    options["auth"] = auth
+                response = await client.post(url, data=form, **options)
                 if response.status_code in _FALLBACK_CODES:
-                    response = await client.get(url, params=form, headers=headers, auth=auth)
+                    response = await client.get(url, params=form, **options)
             except httpx.HTTPError as error:
                 method = getattr(getattr(error, "request", None), "method", "POST")
                 raise _QueryError(go_transport_error(str(method), url, error)) from None
