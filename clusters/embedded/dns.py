@@ -73,7 +73,7 @@ class Resolver:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._services: dict[str, Any] = {}
         self._by_cluster_ip: dict[str, str] = {}
 
@@ -100,7 +100,7 @@ class Resolver:
         except FileNotFoundError:
             self._stamp, self._services, self._by_cluster_ip = None, {}, {}
             return
-        stamp = (info.st_mtime_ns, info.st_size)
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_size)  # replace() makes a new inode
         if stamp == self._stamp:
             return
         try:

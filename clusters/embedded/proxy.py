@@ -104,6 +104,7 @@ class ServiceProxy:
         self._node_ports: dict[int, tuple[PortKey, asyncio.Server]] = {}
         self._connections: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
+        self._published: dict[str, dict[str, Any]] | None = None
 
     def service_address(self, namespace: str, name: str, port: int) -> Address | None:
         """The in-cluster listener of a Service port, or None."""
@@ -183,7 +184,9 @@ class ServiceProxy:
                 {"clusterIP": (service.get("spec") or {}).get("clusterIP") or "", "ports": {}},
             )
             entry["ports"][str(key[2])] = {"host": address[0], "port": address[1]}
-        self.resolver.publish(table)
+        if table != self._published:
+            self.resolver.publish(table)
+            self._published = table
 
     async def _listen(self, key: PortKey, port: int) -> asyncio.Server:
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
