@@ -340,7 +340,11 @@ def record_measurement(
             counters["consecutiveSuccess"] = (
                 counters["consecutiveSuccess"] + 1 if phase == "Successful" else 0
             )
-        out.update({k: v for k, v in counters.items() if v or k in out})
+        for key, value in counters.items():  # int32 omitempty upstream: zeros are not written
+            if value:
+                out[key] = value
+            else:
+                out.pop(key, None)
     if measurements and measurements[-1].get("finishedAt") is None:
         measurements[-1] = measurement
     else:

@@ -387,3 +387,13 @@ def test_metric_next_action() -> None:
     assert metric_next_action(run, delayed, T0) == MetricAction(
         "wait", at=T0 + timedelta(seconds=30)
     )
+
+
+def test_record_measurement_omits_zero_counters_as_upstream_omitempty() -> None:
+    result = record_measurement(None, "m", {"phase": "Error", "finishedAt": "2026-01-01T00:00:00Z"})
+    assert (result["error"], result["consecutiveError"]) == (1, 1)
+    result = record_measurement(
+        result, "m", {"phase": "Successful", "finishedAt": "2026-01-01T00:00:10Z"}
+    )
+    assert "consecutiveError" not in result and "failed" not in result
+    assert (result["count"], result["successful"], result["consecutiveSuccess"]) == (1, 1, 1)
