@@ -252,3 +252,6 @@ class ServiceProxy:
         await asyncio.gather(*self._connections, return_exceptions=True)
         for server in servers:
             await server.wait_closed()
+        if self._published:
+            self.resolver.publish({})  # nothing answers for these names any more
+            self._published = {}

@@ -60,7 +60,8 @@ class ContainerProcess:
                 env=self.env,
                 start_new_session=True,
             )
-        (self.cwd / PID_FILE).write_text(str(self._process.pid))
+        with contextlib.suppress(OSError):  # only orphan reaping needs it; never fail a start
+            (self.cwd / PID_FILE).write_text(str(self._process.pid))
 
     async def wait(self) -> int:
         """Wait for the main process to exit, then clear its group; returns the exit code."""
