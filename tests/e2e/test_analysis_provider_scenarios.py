@@ -239,3 +239,17 @@ def test_s13_image_pull_failure_keeps_waiting_in_v191_until_terminated(lab: Anal
     (measurement,) = metric_result(run)["measurements"]
     assert (measurement["phase"], measurement["message"]) == ("Successful", "Metric Terminated")
     lab.wait_for(lambda: not lab.batch.list_namespaced_job(ns).items, what="the job to be deleted")
+
+
+def test_web_metric_reaches_a_service_by_its_short_names(lab: AnalysisLab):
+    ns = lab.namespace("dns")
+    agent(lab, ns)
+    hosts = ("agent", f"agent.{ns}", f"agent.{ns}.svc", f"agent.{ns}.svc.cluster.local")
+    for index, host in enumerate(hosts):
+        web = {"url": f"http://{host}/stats", "jsonPath": "{$.version}"}
+        metric = {"name": "m", "provider": {"web": web}, "successCondition": 'result == "v1"'}
+        lab.given_run(ns, [metric], name=f"run-{index}")
+    for index in range(len(hosts)):
+        run = lab.completed_run(ns, f"run-{index}")
+        assert run["status"]["phase"] == "Successful", run["status"]
+        assert metric_result(run)["measurements"][0]["value"] == '"v1"'
