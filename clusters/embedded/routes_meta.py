@@ -36,6 +36,7 @@ from clusters.embedded.negotiation import (
     wants_aggregated_discovery,
 )
 from clusters.embedded.routes_objects import render_objects
+from clusters.embedded.routes_watch import watch_timeout
 from clusters.embedded.routing import ResourceRoute, SpecialRoute, not_found_path
 from clusters.embedded.status import ApiError, not_found, status_body
 from clusters.embedded.watch import bookmark
@@ -149,7 +150,11 @@ def handle_crds(
             raise not_found(resource, route.name)
         objects = match
     if parse_bool(request.param("watch")):
-        return StreamResponse("application/json", _crd_watch(request, resource, objects), 1800.0)
+        return StreamResponse(
+            "application/json",
+            _crd_watch(request, resource, objects),
+            watch_timeout(context, request),
+        )
     if route.name:
         table = render_objects(context, request, resource, objects)
         return (

@@ -17,12 +17,13 @@ from clusters.embedded.resources import ResourceType
 from clusters.embedded.routing import ResourceRoute
 from clusters.embedded.status import ApiError, bad_request, status_body
 
-__all__ = ["watch_objects"]
+__all__ = ["watch_objects", "watch_timeout"]
 
 _OBJECT_EVENTS = ("ADDED", "MODIFIED", "DELETED")
 
 
-def _timeout(context: ServerContext, request: ApiRequest) -> float:
+def watch_timeout(context: ServerContext, request: ApiRequest) -> float:
+    """`timeoutSeconds`, capped by the server's longest watch (0 or absent: that maximum)."""
     text = request.param("timeoutSeconds")
     if not text:
         return context.watch_timeout_max
@@ -55,7 +56,7 @@ def watch_objects(
     context: ServerContext, request: ApiRequest, route: ResourceRoute
 ) -> StreamResponse:
     resource = route.resource
-    timeout = _timeout(context, request)
+    timeout = watch_timeout(context, request)
     table = wants_table(request.accept)
     include = request.param("includeObject") or "Metadata"
     if include not in ("None", "Metadata", "Object"):

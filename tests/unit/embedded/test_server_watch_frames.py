@@ -76,3 +76,13 @@ def test_watch_list_sends_initial_events_then_the_end_bookmark() -> None:
     )
     assert [e["type"] for e in events[:5]] == ["ADDED"] * 4 + ["BOOKMARK"]
     assert events[4]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+
+def test_crd_watch_lists_the_argo_definitions_and_honours_the_timeout() -> None:
+    store = Store(None, Clock())
+    events = _events(
+        store,
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?watch=true&timeoutSeconds=1",
+    )
+    names = {e["object"]["metadata"]["name"] for e in events if e["type"] == "ADDED"}
+    assert "rollouts.argoproj.io" in names and len(names) == 5
