@@ -105,6 +105,7 @@ class ServiceProxy:
         self._connections: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
         self._published: dict[str, dict[str, Any]] | None = None
+        self._closed = False
 
     def service_address(self, namespace: str, name: str, port: int) -> Address | None:
         """The in-cluster listener of a Service port, or None."""
@@ -123,6 +124,8 @@ class ServiceProxy:
     ) -> None:
         """Make listeners and backends match these Services and Endpoints (idempotent)."""
         async with self._lock:
+            if self._closed:
+                raise RuntimeError("the Service proxy is closed")
             await self._sync(list(services), list(endpoints))
 
     async def _sync(self, services: list[dict[str, Any]], endpoints: list[dict[str, Any]]) -> None:
@@ -190,11 +193,16 @@ class ServiceProxy:
 
     async def _listen(self, key: PortKey, port: int) -> asyncio.Server:
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            if self._closed:
+                _reset(writer)  # accepted just before close(): never forwarded
+                return
             task = asyncio.current_task()
             if task is not None:
                 self._connections.add(task)
             try:
                 await self._forward(key, reader, writer)
+            except asyncio.CancelledError:
+                pass  # close() ended it; _forward has closed both sides
             finally:
                 if task is not None:
                     self._connections.discard(task)
@@ -207,24 +215,24 @@ class ServiceProxy:
         self, key: PortKey, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         backends = self._backends.get(key)
-        upstream = None
-        for address in backends.order() if backends else []:
-            try:
-                upstream = await asyncio.wait_for(
-                    asyncio.open_connection(*address, limit=CHUNK), CONNECT_TIMEOUT
-                )
-                break
-            except (OSError, TimeoutError) as error:
-                _log.debug("endpoint %s:%s of %s/%s unreachable: %s", *address, *key[:2], error)
-        if upstream is None:
-            _reset(writer)
-            return
-        up_reader, up_writer = upstream
-        pumps = [
-            asyncio.create_task(_pump(reader, up_writer)),
-            asyncio.create_task(_pump(up_reader, writer)),
-        ]
+        up_writer: asyncio.StreamWriter | None = None
+        pumps: list[asyncio.Task[None]] = []
         try:
+            for address in backends.order() if backends else []:
+                try:
+                    up_reader, up_writer = await asyncio.wait_for(
+                        asyncio.open_connection(*address, limit=CHUNK), CONNECT_TIMEOUT
+                    )
+                    break
+                except (OSError, TimeoutError) as error:
+                    _log.debug("endpoint %s:%s of %s/%s unreachable: %s", *address, *key[:2], error)
+            if up_writer is None:
+                _reset(writer)
+                return
+            pumps = [
+                asyncio.create_task(_pump(reader, up_writer)),
+                asyncio.create_task(_pump(up_reader, writer)),
+            ]
             for finished in asyncio.as_completed(pumps):
                 try:
                     await finished
@@ -235,18 +243,21 @@ class ServiceProxy:
                 pump.cancel()
             await asyncio.gather(*pumps, return_exceptions=True)
             for side in (writer, up_writer):
-                side.close()
-                with contextlib.suppress(OSError):
-                    await side.wait_closed()
+                if side is not None:
+                    side.close()
+                    with contextlib.suppress(OSError):
+                        await side.wait_closed()
 
     async def close(self) -> None:
         """Stop listening, end open connections and forget every route."""
+        self._closed = True
         servers = list(self._internal.values()) + [s for _, s in self._node_ports.values()]
         self._internal.clear()
         self._node_ports.clear()
         self._backends.clear()
         for server in servers:
             server.close()
+        await asyncio.sleep(0)  # handlers of connections accepted a moment ago start and register
         for task in list(self._connections):
             task.cancel()
         await asyncio.gather(*self._connections, return_exceptions=True)

@@ -156,3 +156,27 @@ def test_service_names_resolve_to_the_proxy_for_in_process_clients(tmp_path):
         assert await asyncio.to_thread(blocking_get) == "stable"
 
     run(scenario, tmp_path)
+
+
+def test_close_ends_open_connections_and_forgets_the_names(tmp_path):
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # never answers; waits for the client to go away
+        writer.close()
+
+    async def scenario(proxy: ServiceProxy):
+        quiet = await asyncio.start_server(hold, "127.255.200.9", 8080)
+        try:
+            await proxy.sync([service("web")], [endpoints("web", ["127.255.200.9"])])
+            _, port = proxy.service_address("demo", "web", 80)
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"hello")
+            await writer.drain()
+            await proxy.close()
+            assert await asyncio.wait_for(reader.read(), 5) == b""  # closed, not left hanging
+            writer.close()
+            assert Resolver.in_state_dir(tmp_path).services() == {}
+        finally:
+            quiet.close()
+            await quiet.wait_closed()
+
+    run(scenario, tmp_path)
