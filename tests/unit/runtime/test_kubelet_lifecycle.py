@@ -119,7 +119,7 @@ def test_liveness_failure_kills_and_restarts(catalog, reporter, tmp_path):
     startup = {
         "httpGet": {"path": "/who", "port": 8080},
         "periodSeconds": 1,
-        "failureThreshold": 1000,
+        "failureThreshold": 100000,
     }
     pod = make_pod("sick", env=env(HEALTHY_FOR="0.3"), livenessProbe=liveness, startupProbe=startup)
 
