@@ -1,4 +1,8 @@
-"""Start JupyterLab for the learner: bound to 127.0.0.1, on the notebooks folder, token printed."""
+"""Start JupyterLab for the learner: bound to 127.0.0.1, opened on the welcome notebook.
+
+The server's root is the source tree, so the notebooks (`notebooks/`) and the learner's
+workspace files (`workspace/<lab>/`, opened in JupyterLab's editor) are both reachable.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["JupyterLaunch", "free_port", "jupyter_command", "repo_root"]
+__all__ = ["WELCOME_NOTEBOOK", "JupyterLaunch", "free_port", "jupyter_command", "repo_root"]
+
+WELCOME_NOTEBOOK = "notebooks/00-welcome.ipynb"
 
 
 def repo_root() -> Path:
@@ -42,13 +48,13 @@ class JupyterLaunch:
 
 
 def jupyter_command(
-    notebooks: Path | None = None,
+    root: Path | None = None,
     port: int | None = None,
     token: str | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> JupyterLaunch:
     """Build the JupyterLab command line; loopback only, with a fresh token unless given."""
-    notebooks = notebooks or repo_root() / "notebooks"
+    root = root or repo_root()
     port = port or free_port()
     token = token or secrets.token_hex(24)
     argv = [
@@ -59,7 +65,8 @@ def jupyter_command(
         "--ip=127.0.0.1",
         f"--port={port}",
         "--ServerApp.port_retries=0",
-        f"--ServerApp.root_dir={notebooks}",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.default_url=/lab/tree/{WELCOME_NOTEBOOK}",
         f"--IdentityProvider.token={token}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -67,7 +74,7 @@ def jupyter_command(
         argv.append("--allow-root")
     env = dict(os.environ)
     env.update(extra_env or {})
-    url = f"http://127.0.0.1:{port}/lab?token={token}"
+    url = f"http://127.0.0.1:{port}/lab/tree/{WELCOME_NOTEBOOK}?token={token}"
     return JupyterLaunch(argv=argv, env=env, url=url, port=port, token=token)
 
 

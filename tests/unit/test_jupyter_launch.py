@@ -1,4 +1,4 @@
-"""`make lab` runs `rollout-lab lab start`: JupyterLab on 127.0.0.1 with a token, on notebooks/."""
+"""`make lab` runs `rollout-lab lab start`: JupyterLab on 127.0.0.1, token, welcome notebook."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ def test_command_binds_loopback_with_token():
     launch = jupyter_command(port=18999, token="abc")
     assert "--ip=127.0.0.1" in launch.argv
     assert "--IdentityProvider.token=abc" in launch.argv
-    assert launch.url == "http://127.0.0.1:18999/lab?token=abc"
-    assert f"--ServerApp.root_dir={repo_root() / 'notebooks'}" in launch.argv
+    # Opens on the welcome notebook; the root is the source tree so workspace/ files open too.
+    assert launch.url == "http://127.0.0.1:18999/lab/tree/notebooks/00-welcome.ipynb?token=abc"
+    assert f"--ServerApp.root_dir={repo_root()}" in launch.argv
+    assert "--LabApp.default_url=/lab/tree/notebooks/00-welcome.ipynb" in launch.argv
 
 
 @pytest.mark.slow
@@ -72,7 +74,7 @@ def test_lab_start_serves_jupyterlab(tmp_path: Path):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate()
-    assert f"http://127.0.0.1:{port}/lab?token=" in output
+    assert f"http://127.0.0.1:{port}/lab/tree/notebooks/00-welcome.ipynb?token=" in output
     assert f"export KUBECONFIG={kubeconfig}" in output
     assert "cluster stopped" in output
     assert server_pid(home / "embedded") is None

@@ -19,6 +19,7 @@ from clusters.backend import (
 from clusters.kind.docker import probe_docker
 from clusters.progress import ConsoleProgress, StepFailed
 from clusters.runner import SubprocessRunner
+from labs.cli.commands.lab_manage import register_manage
 from labs.jupyter import jupyter_command, run_jupyter
 
 # Labs run time-warped on the embedded cluster: a 5-minute pause takes 10 seconds.
@@ -48,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="leave the cluster running when JupyterLab stops",
     )
     start.set_defaults(handler=_start)
+    register_manage(lab_sub)
     parser.set_defaults(handler=lambda _args: parser.print_help() or 0)
 
 
@@ -79,6 +81,8 @@ def _start(args: argparse.Namespace) -> int:
         "KUBECONFIG": str(info.kubeconfig),
         "ROLLOUT_LAB_HOME": str(state_dir),
         "ROLLOUT_LAB_NAMESPACE": info.namespace,
+        # Notebooks show lab time (a 5-minute pause is seconds on the warped embedded cluster).
+        "ROLLOUT_LAB_TIME_SCALE": f"{args.time_scale if choice.name == 'embedded' else 1:g}",
         # Terminals and kernels find kubectl and `kubectl argo rollouts` in the venv.
         "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
     }
