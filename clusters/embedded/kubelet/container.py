@@ -17,6 +17,7 @@ from clusters.embedded.kubelet.environment import ConfigError, container_environ
 from clusters.embedded.kubelet.images import UnsupportedCommand
 from clusters.embedded.kubelet.logs import log_path
 from clusters.embedded.kubelet.probes import (
+    MIN_REAL_PERIOD,
     MIN_REAL_TIMEOUT,
     ProbeSettings,
     ProbeState,
@@ -372,5 +373,5 @@ class ContainerRunner:
                 )
                 await process.stop(clock.real_seconds(self.ctx.grace_seconds()))
                 return False
-            await clock.sleep(settings.period)
+            await clock.sleep(max(settings.period, MIN_REAL_PERIOD * clock.time_scale))
         return False

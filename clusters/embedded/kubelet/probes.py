@@ -3,7 +3,8 @@
 Durations (initialDelaySeconds, periodSeconds) are cluster seconds and go through the Clock.
 `timeoutSeconds` bounds how long a real process may take to answer, so it is warped too but
 never below `MIN_REAL_TIMEOUT` real seconds: a busy machine does not answer faster when the
-lab clock runs fast.
+lab clock runs fast. Likewise a probe runs at most every `MIN_REAL_PERIOD` real seconds, so a
+fast clock does not turn probes into a load test of the pods.
 """
 
 from __future__ import annotations
@@ -15,9 +16,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MIN_REAL_TIMEOUT", "ProbeResult", "ProbeSettings", "ProbeState", "run_probe"]
+__all__ = [
+    "MIN_REAL_PERIOD",
+    "MIN_REAL_TIMEOUT",
+    "ProbeResult",
+    "ProbeSettings",
+    "ProbeState",
+    "run_probe",
+]
 
 MIN_REAL_TIMEOUT = 1.0
+MIN_REAL_PERIOD = 0.1
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ class RecordingReporter:
     def reasons(self, name: str) -> list[str]:
         return [reason for pod, _, reason, _ in self.events if pod == name]
 
-    async def wait(self, predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    async def wait(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
