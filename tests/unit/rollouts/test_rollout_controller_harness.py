@@ -80,7 +80,9 @@ class FakeNode:
                 status = pod.get("status") or {}
                 if pod["spec"].get("nodeName") != NODE_NAME or status.get("podIP"):
                     continue
-                ready = "False" if pod["spec"]["containers"][0]["image"].endswith(":broken") else "True"
+                ready = (
+                    "False" if pod["spec"]["containers"][0]["image"].endswith(":broken") else "True"
+                )
                 status.update(
                     phase="Running",
                     podIP="127.1.0.9",
@@ -100,7 +102,9 @@ class Cluster:
         self.clock = Clock(time_scale=time_scale)
         self.store = Store(None, self.clock)
         bootstrap(self.store, self.clock, NODE_NAME)
-        self.store.create(NS, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "lab"}})
+        self.store.create(
+            NS, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "lab"}}
+        )
         self.controllers = [
             SchedulerController(self.store, self.clock),
             ReplicaSetController(self.store, self.clock),
@@ -197,7 +201,7 @@ class Cluster:
             try:
                 self.store.update(ROLLOUTS, rollout, subresource="status")
                 return
-            except Exception:  # noqa: BLE001 - a conflict with the controller: read again
+            except Exception:  # a conflict with the controller: read again
                 continue
         raise AssertionError("status patch kept conflicting")
 
@@ -213,9 +217,11 @@ class Cluster:
     def set_run_phase(self, run_name: str, phase: str, message: str = "") -> None:
         run = self.store.get(RUNS, "lab", run_name)
         run["status"] = {"phase": phase, **({"message": message} if message else {})}
-        self.store.update(RUNS, run)
+        self.store.update(RUNS, run, subresource="status")
 
-    async def wait(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+    async def wait(
+        self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = ""
+    ) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             try:
@@ -224,7 +230,9 @@ class Cluster:
             except (KeyError, IndexError, TypeError):
                 pass
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"not reached in time: {what}\nstatus={self.status()}\nsizes={self.sizes()}")
+                raise AssertionError(
+                    f"not reached in time: {what}\nstatus={self.status()}\nsizes={self.sizes()}"
+                )
             await asyncio.sleep(0.01)
 
     def healthy(self, name: str = "ro") -> bool:
