@@ -10,8 +10,10 @@ this same process (runpy), so signals sent to the pod's process group reach it d
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import runpy
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -19,9 +21,10 @@ from typing import Any
 
 from clusters.embedded.dns import Resolver
 
-__all__ = ["install_bind_hook", "install_resolver_hook", "main"]
+__all__ = ["die_with_parent", "install_bind_hook", "install_resolver_hook", "main"]
 
 _WILDCARD_HOSTS = {"", "0.0.0.0"}
+_PR_SET_PDEATHSIG = 1
 
 
 def install_resolver_hook(resolver: Resolver, namespace: str | None) -> None:
@@ -74,9 +77,25 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return options, program
 
 
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this pod process when the cluster process that started it dies,
+    so no pod outlives a crashed (`kill -9`) cluster. A no-op where prctl is unavailable."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(137)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Install the hooks, then run the program as `python` would."""
     options, program = _parse(list(sys.argv[1:] if argv is None else argv))
+    die_with_parent()
     install_resolver_hook(Resolver(options.resolver), options.namespace)
     if options.pod_ip:
         install_bind_hook(options.pod_ip)

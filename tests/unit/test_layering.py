@@ -1,4 +1,5 @@
-"""Rooms import one way: labs -> checker -> clusters; agent alone; nobody imports the CLI."""
+"""Rooms import one way: labs -> checker -> clusters; agent imports none of them (labs may use
+its traffic generator); nobody imports the CLI."""
 
 import ast
 from pathlib import Path
@@ -11,7 +12,7 @@ ALLOWED = {
     "agent": set(),
     "clusters": {"clusters"},
     "checker": {"checker", "clusters"},
-    "labs": {"labs", "checker", "clusters"},
+    "labs": {"labs", "checker", "clusters", "agent"},  # agent is a leaf: its traffic tool
 }
 
 

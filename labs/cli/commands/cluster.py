@@ -185,7 +185,9 @@ def _up(args: argparse.Namespace) -> int:
     print(f"  namespace:  {info.namespace}")
     print(f"  context:    {info.context}")
     print(f"  kubeconfig: {info.kubeconfig}")
-    print(f"  try: kubectl --kubeconfig {info.kubeconfig} -n {info.namespace} get rollouts")
+    print("use it from this shell:")
+    print(f"  export KUBECONFIG={info.kubeconfig}")
+    print(f"  kubectl -n {info.namespace} get rollouts")
     return 0
 
 
