@@ -1,43 +1,45 @@
 """The learner runtime: workspace, progress, cluster access, traffic and lab sessions.
 
 Notebooks call `LabSession.open(lab_id)` and the widgets in `labs.widgets`; the CLI
-(`rollout-lab lab|traffic|demo`) uses the same functions.
+(`rollout-lab lab|traffic|demo`) uses the same functions. Names are imported on first use,
+so the traffic process (`python -m labs.runtime.traffic_worker`) starts without loading the
+checker and the Kubernetes client.
 """
 
-from labs.runtime.cluster import ClusterNotFound, KubectlResult, LabCluster
-from labs.runtime.lifecycle import LabStatus, find_solver, lab_statuses, reset_lab, solve_lab
-from labs.runtime.progress import ProgressStore, ProgressSummary
-from labs.runtime.session import LabSession, WaitTimeout
-from labs.runtime.targets import TargetNotFound, TrafficTarget
-from labs.runtime.traffic import (
-    TrafficProcess,
-    read_series,
-    running_traffic,
-    start_traffic,
-    stop_traffic,
-)
-from labs.runtime.workspace import Workspace, workspace_root
+from __future__ import annotations
 
-__all__ = [
-    "ClusterNotFound",
-    "KubectlResult",
-    "LabCluster",
-    "LabSession",
-    "LabStatus",
-    "ProgressStore",
-    "ProgressSummary",
-    "TargetNotFound",
-    "TrafficProcess",
-    "TrafficTarget",
-    "WaitTimeout",
-    "Workspace",
-    "find_solver",
-    "lab_statuses",
-    "read_series",
-    "reset_lab",
-    "running_traffic",
-    "solve_lab",
-    "start_traffic",
-    "stop_traffic",
-    "workspace_root",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ClusterNotFound": "cluster",
+    "KubectlResult": "cluster",
+    "LabCluster": "cluster",
+    "LabStatus": "lifecycle",
+    "find_solver": "lifecycle",
+    "lab_statuses": "lifecycle",
+    "reset_lab": "lifecycle",
+    "solve_lab": "lifecycle",
+    "ProgressStore": "progress",
+    "ProgressSummary": "progress",
+    "LabSession": "session",
+    "WaitTimeout": "session",
+    "TargetNotFound": "targets",
+    "TrafficTarget": "targets",
+    "TrafficProcess": "traffic",
+    "read_series": "traffic",
+    "running_traffic": "traffic",
+    "start_traffic": "traffic",
+    "stop_traffic": "traffic",
+    "Workspace": "workspace",
+    "workspace_root": "workspace",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'labs.runtime' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"labs.runtime.{module}"), name)

@@ -320,6 +320,20 @@ class LabSession:
         self.progress.record("traffic", state="started", target=target.url, rps=rps)
         return process
 
+    def wait_for_traffic(self, timeout: float = 20.0) -> bool:
+        """Wait until the running traffic gets answers (its process takes a moment to start)."""
+        from labs.runtime.traffic import read_series
+
+        process = self.traffic()
+        since = process.started_at if process else time.time()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            points = read_series(self.traffic_series_path(), since=since)
+            if any(rates.requests for p in points for rates in p.versions.values()):
+                return True
+            time.sleep(0.25)
+        return False
+
     def stop_traffic(self) -> TrafficProcess | None:
         stopped = stop_traffic(self._state_dir())
         if stopped is not None:

@@ -22,6 +22,7 @@ def solve_canary_analysis(session: LabSession) -> None:
         raise RuntimeError(f"kubectl apply failed:\n{applied.text()}")
     session.wait_phase("Healthy", timeout=90)
     session.start_traffic(rps=12)
+    session.wait_for_traffic()
     session.release("v4")
     session.wait_phase("Degraded", timeout=120, abort=True)
     session.action("undo")
