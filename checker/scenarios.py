@@ -5,6 +5,7 @@ where a live cluster is not available; each rollback path is its own scenario.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from checker.snapshot import Snapshot
@@ -43,6 +44,7 @@ def rollout_object(
     step: int = STEPS,
     revision: int = 1,
     generation: int = 1,
+    observed: int | None = None,
     abort: bool = False,
     message: str = "",
     progressing: tuple[str, str, str] = ("True", "NewReplicaSetAvailable", ""),
@@ -52,7 +54,7 @@ def rollout_object(
     """A Rollout as the API returns it (status names and shapes from the controller)."""
     status: dict[str, Any] = {
         "phase": phase,
-        "observedGeneration": str(generation),
+        "observedGeneration": str(generation if observed is None else observed),
         "currentPodHash": pod_hash,
         "stableRS": stable,
         "currentStepIndex": step,
@@ -175,6 +177,10 @@ def canary_timeline(path: str, start: float = 1_764_150_000.0) -> Timeline:
     rollout(_healthy(GOOD, H1, 1, 1))
     if path == "no_release":
         return timeline
+    # Right after the edit the status still describes the old spec (observedGeneration lags).
+    stale = _healthy(BAD, H1, 1, 2)
+    stale["status"]["observedGeneration"] = "1"
+    rollout(stale, dt=60)
     rollout(
         rollout_object(
             BAD,
@@ -186,7 +192,7 @@ def canary_timeline(path: str, start: float = 1_764_150_000.0) -> Timeline:
             generation=2,
             progressing=("True", "ReplicaSetUpdated", ""),
         ),
-        dt=60,
+        dt=1,
     )
     event("RolloutUpdated", "Rollout updated to revision 2")
     rollout(
@@ -257,7 +263,11 @@ def canary_timeline(path: str, start: float = 1_764_150_000.0) -> Timeline:
     ):
         if path == "abort_then_undo":
             event("RolloutUpdated", "Rollout updated to revision 3")
-        rollout(_healthy(GOOD, H1, 3, 3), dt=40)
+        reverted = copy.deepcopy(aborted)  # template back on v1, status not yet caught up
+        reverted["spec"]["template"]["spec"]["containers"][0]["image"] = GOOD
+        reverted["metadata"]["generation"] = 3
+        rollout(reverted, dt=35)
+        rollout(_healthy(GOOD, H1, 3, 3), dt=5)
         event(
             "RolloutCompleted",
             f"Rollout completed update to revision 3 ({H1}): Rollback within window",

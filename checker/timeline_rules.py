@@ -67,9 +67,20 @@ def _abort_time(release: Release) -> tuple[float, str] | None:
     return None
 
 
+def _settled(view: RolloutView) -> bool:
+    """The status describes the current spec (right after an edit it still shows the old one)."""
+    return view.observed_current
+
+
 def _bad_promoted_at(release: Release, params: dict[str, Any]) -> float | None:
+    """When the faulty release became the stable, Healthy version (None if it never did)."""
     for t, view in release.states:
-        if _is_bad(view, params) and view.fully_promoted and view.phase == "Healthy":
+        if (
+            _is_bad(view, params)
+            and _settled(view)
+            and view.fully_promoted
+            and view.phase == "Healthy"
+        ):
             return t
     return None
 
@@ -81,6 +92,7 @@ def _rollback_time(release: Release, params: dict[str, Any]) -> float | None:
             params["good_image"] in view.images
             and not _is_bad(view, params)
             and not view.aborted
+            and _settled(view)
             and view.phase == "Healthy"
             and view.fully_promoted
         ):
