@@ -232,6 +232,8 @@ def connect(
     from kubernetes.config.config_exception import ConfigException
 
     source = str(kubeconfig) if kubeconfig else os.environ.get("KUBECONFIG") or "~/.kube/config"
+    if os.pathsep not in source and not Path(source).expanduser().is_file():
+        raise ClusterUnreachable(f"kubeconfig {source} does not exist\n  {_START_HINT}")
     try:
         contexts, active = config.list_kube_config_contexts(config_file=source)
         chosen = active

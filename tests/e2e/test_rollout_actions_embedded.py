@@ -63,7 +63,13 @@ def canary(name: str, steps: list[dict[str, Any]], replicas: int = 2) -> dict[st
                 "metadata": {"labels": {"app": name}},
                 "spec": {
                     "containers": [
-                        {"name": "agent", "image": V1, "ports": [{"containerPort": 8080}]}
+                        {
+                            "name": "agent",
+                            "image": V1,
+                            # A sleeping process keeps the suite light; the verbs do not care
+                            # what the pods serve.
+                            "command": ["python", "-c", "import time; time.sleep(86400)"],
+                        }
                     ]
                 },
             },
@@ -165,9 +171,7 @@ def deploy_healthy(
     kubectl: Plugin, custom: k8s.CustomObjectsApi, namespace: str, manifest: dict[str, Any]
 ) -> None:
     kubectl("apply", "-f", "-", input=yaml.safe_dump(manifest))
-    name = manifest["metadata"]["name"]
-    status = kubectl("argo", "rollouts", "status", name, "--timeout", "90s")
-    assert status.stdout.splitlines()[-1] == "Healthy"
+    wait_for(custom, namespace, manifest["metadata"]["name"], phase("Healthy"), "first deploy")
 
 
 def replicasets(custom: k8s.CustomObjectsApi, namespace: str) -> dict[str, dict[str, Any]]:
@@ -232,10 +236,10 @@ def test_undo_brings_the_previous_revision_back_as_stable(
     deploy_healthy(kubectl, custom, namespace, canary("agent", steps))
     first_hash = rollout_of(custom, namespace, "agent")["status"]["stableRS"]
     kubectl("argo", "rollouts", "set", "image", "agent", f"agent={V2}")
-    kubectl("argo", "rollouts", "status", "agent", "--timeout", "90s")
+    wait_for(custom, namespace, "agent", phase("Healthy"), "Healthy")
 
     assert kubectl("argo", "rollouts", "undo", "agent").stdout == "rollout 'agent' undo\n"
-    kubectl("argo", "rollouts", "status", "agent", "--timeout", "90s")
+    wait_for(custom, namespace, "agent", phase("Healthy"), "Healthy")
     status = rollout_of(custom, namespace, "agent")["status"]
     assert status["stableRS"] == first_hash == status["currentPodHash"]
     by_hash = replicasets(custom, namespace)
@@ -265,7 +269,7 @@ def test_restart_replaces_every_pod(
         "restartedAt",
         timeout=90,
     )
-    kubectl("argo", "rollouts", "status", "agent", "--timeout", "90s")
+    wait_for(custom, namespace, "agent", phase("Healthy"), "Healthy")
     running = [
         p.metadata.name
         for p in core.list_namespaced_pod(namespace).items
