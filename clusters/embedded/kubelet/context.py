@@ -8,8 +8,9 @@ off the same way (ImagePullBackOff). Durations are cluster seconds, slept throug
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ _log = logging.getLogger(__name__)
 INITIAL_BACKOFF = 10.0
 MAX_BACKOFF = 300.0
 BACKOFF_RESET_AFTER = 600.0
+EVENT_REPEAT_SECONDS = 1.0
 
 
 class BackOff:
@@ -61,6 +63,7 @@ class PodContext:
     lookup: ObjectLookup | None
     notify: Callable[[], None]
     stopping: bool = False
+    _last_events: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
     @property
     def namespace(self) -> str:
@@ -75,6 +78,12 @@ class PodContext:
         return str(self.pod["metadata"].get("uid", ""))
 
     def event(self, type_: str, reason: str, message: str) -> None:
+        """Record an event; the same event again within a real second is dropped, so a fast
+        clock (probes failing many times a second) does not flood the API server."""
+        key, now = (type_, reason, message), time.monotonic()
+        if now - self._last_events.get(key, -EVENT_REPEAT_SECONDS) < EVENT_REPEAT_SECONDS:
+            return
+        self._last_events[key] = now
         try:
             self.reporter.emit_event(self.pod, type_, reason, message)
         except Exception:

@@ -126,3 +126,23 @@ def test_changing_a_pods_image_restarts_that_container(catalog, reporter, tmp_pa
     assert ("web", "Normal", "Killing", "Container app definition changed, will be restarted") in (
         reporter.events
     )
+
+
+def test_a_never_ready_pod_reports_repeated_probe_failures_sparingly(catalog, reporter, tmp_path):
+    pod = make_pod("never", env=env(READY="0"), readinessProbe=READY_PROBE)
+
+    async def scenario(kubelet):
+        await kubelet.sync_pod(pod)
+        await reporter.wait(lambda: "statuscode: 503" in " ".join(e[3] for e in reporter.events))
+        await asyncio.sleep(1.5)  # about 15 failed probes at the 0.1 s floor
+
+    run(scenario, catalog, reporter, tmp_path)
+    failures = [e for e in reporter.events if e[3].endswith("statuscode: 503")]
+    assert 1 <= len(failures) <= 3
+    assert failures[0][1:] == (
+        "Warning",
+        "Unhealthy",
+        "Readiness probe failed: HTTP probe failed with statuscode: 503",
+    )
+    assert reporter.container("never")["ready"] is False
+    assert reporter.latest("never")["phase"] == "Running"
