@@ -201,7 +201,7 @@ def undo(api: RolloutsApi, namespace: str, name: str, *, to_revision: int = 0) -
     rollout = get_rollout(api, namespace, name)
     selector = label_selector_string((rollout.get("spec") or {}).get("selector") or {})
     try:
-        replicasets = api.list(REPLICA_SETS, namespace, selector or None)
+        replicasets = api.list_objects(REPLICA_SETS, namespace, selector or None)
     except ApiRequestFailed as error:
         raise ApiRequestFailed(
             f"failed to retrieve replica sets from rollout {name}: {error}", error.status

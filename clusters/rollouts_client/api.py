@@ -119,7 +119,7 @@ class RolloutsApi:
             )
         )
 
-    def list(
+    def list_objects(
         self, resource: GroupResource, namespace: str, label_selector: str | None = None
     ) -> list[dict[str, Any]]:
         options = {"label_selector": label_selector} if label_selector else {}

@@ -27,10 +27,10 @@ Sleep = Callable[[float], None]
 def fetch_rollout_info(api: RolloutsApi, namespace: str, name: str) -> RolloutInfo:
     """GET the rollout and list its namespace's ReplicaSets, pods and AnalysisRuns."""
     rollout = get_rollout(api, namespace, name)
-    replicasets = api.list(REPLICA_SETS, namespace)
+    replicasets = api.list_objects(REPLICA_SETS, namespace)
     pods = api.list_pods(namespace)
     try:
-        runs = api.list(ANALYSIS_RUNS, namespace)
+        runs = api.list_objects(ANALYSIS_RUNS, namespace)
     except RolloutNotFound:  # AnalysisRun CRD not installed
         runs = []
     workload: dict[str, Any] | None = None

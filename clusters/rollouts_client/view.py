@@ -171,19 +171,15 @@ def _replicaset_info(rs: dict[str, Any], rollout: dict[str, Any]) -> ReplicaSetI
     pod_hash = ((meta.get("labels") or {}).get(HASH_LABEL)) or ""
     status = rollout.get("status") or {}
     strategy = (rollout.get("spec") or {}).get("strategy") or {}
-    roles: dict[str, bool] = {}
-    if strategy.get("canary") is not None and pod_hash:
-        if status.get("stableRS") == pod_hash:
-            roles["stable"] = True
-        elif status.get("currentPodHash") == pod_hash:
-            roles["canary"] = True
+    stable = canary = active = preview = False
+    if pod_hash and (strategy.get("canary") is not None or strategy.get("blueGreen") is not None):
+        stable = status.get("stableRS") == pod_hash
+    if strategy.get("canary") is not None and pod_hash and not stable:
+        canary = status.get("currentPodHash") == pod_hash
     if strategy.get("blueGreen") is not None and pod_hash:
         blue_green = status.get("blueGreen") or {}
-        roles["stable"] = status.get("stableRS") == pod_hash
-        if blue_green.get("activeSelector") == pod_hash:
-            roles["active"] = True
-        elif blue_green.get("previewSelector") == pod_hash:
-            roles["preview"] = True
+        active = blue_green.get("activeSelector") == pod_hash
+        preview = not active and blue_green.get("previewSelector") == pod_hash
     health = _replicaset_health(rs)
     containers = (template.get("spec") or {}).get("containers") or []
     return ReplicaSetInfo(
@@ -197,7 +193,10 @@ def _replicaset_info(rs: dict[str, Any], rollout: dict[str, Any]) -> ReplicaSetI
         available=_int((rs.get("status") or {}).get("availableReplicas")),
         scale_down_deadline=str((meta.get("annotations") or {}).get(_SCALE_DOWN_DEADLINE) or ""),
         images=tuple(str(c.get("image", "")) for c in containers if isinstance(c, dict)),
-        **roles,
+        stable=stable,
+        canary=canary,
+        active=active,
+        preview=preview,
     )
 
 
