@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
+import sys
 import tempfile
 from pathlib import Path
 from typing import IO
 
-__all__ = ["BLOCK_SIZE", "PodIPAllocator", "SubnetLease", "default_lease_dir"]
+__all__ = [
+    "BLOCK_SIZE",
+    "PodIPAllocator",
+    "SubnetLease",
+    "default_lease_dir",
+    "loopback_block_error",
+]
 
 BLOCK_SIZE = 254  # .1 .. .254 of a /24
 _BLOCKS = 254 * 256
@@ -76,3 +84,26 @@ class PodIPAllocator:
 
     def get(self, uid: str) -> str | None:
         return self._in_use.get(uid)
+
+
+def loopback_block_error(prefix: str) -> str | None:
+    """None when this machine can listen on the block's addresses, else what to do about it.
+
+    Linux routes all of 127.0.0.0/8 to the loopback device; macOS and others answer only
+    127.0.0.1 unless aliases are added.
+    """
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((f"{prefix}.1", 0))
+    except OSError as error:
+        hint = (
+            f"add loopback aliases, e.g. `for i in $(seq 1 254); do sudo ifconfig lo0 alias "
+            f"{prefix}.$i up; done`"
+            if sys.platform == "darwin"
+            else "make 127.0.0.0/8 reachable on the loopback device"
+        )
+        return (
+            f"pod IPs {prefix}.1-254 cannot be used on this machine ({error.strerror or error}); "
+            f"{hint}, or use the kind backend"
+        )
+    return None

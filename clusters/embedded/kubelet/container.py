@@ -177,6 +177,11 @@ class ContainerRunner:
                 await self._image_pull_failed(pull_backoff.next_delay())
                 continue
             self.image_id = image.image_id
+            if self.ctx.address_error:
+                self.ctx.event("Warning", "Failed", f"Error: {self.ctx.address_error}")
+                self._set_waiting("RunContainerError", self.ctx.address_error)
+                await self.ctx.clock.sleep(crash_backoff.next_delay() or INITIAL_BACKOFF)
+                continue
             try:
                 env = container_environment(
                     self.ctx.pod,

@@ -63,6 +63,7 @@ class PodContext:
     lookup: ObjectLookup | None
     notify: Callable[[], None]
     stopping: bool = False
+    address_error: str | None = None
     _last_events: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
     @property

@@ -17,7 +17,11 @@ from typing import Any
 
 from clusters.embedded.clock import Clock
 from clusters.embedded.dns import DNS_FILE_NAME
-from clusters.embedded.kubelet.addresses import PodIPAllocator, SubnetLease
+from clusters.embedded.kubelet.addresses import (
+    PodIPAllocator,
+    SubnetLease,
+    loopback_block_error,
+)
 from clusters.embedded.kubelet.context import PodContext
 from clusters.embedded.kubelet.environment import ObjectLookup
 from clusters.embedded.kubelet.images import ImageCatalog
@@ -57,6 +61,9 @@ class ProcessKubelet:
         self.resolver_path = self.state_dir / DNS_FILE_NAME
         self._lease = SubnetLease(lease_dir)
         self._ips = PodIPAllocator(self._lease.prefix)
+        self.address_error = loopback_block_error(self._lease.prefix)
+        if self.address_error:
+            _log.error("pods cannot run: %s", self.address_error)
         self._workers: dict[str, PodWorker] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -116,6 +123,7 @@ class ProcessKubelet:
             reporter=self.reporter,
             lookup=self.object_lookup,
             notify=lambda: None,
+            address_error=self.address_error,
         )
         worker = PodWorker(context, on_finished=lambda: self._ips.release(uid))
         self._workers[uid] = worker

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from clusters.embedded.kubelet import ImageCatalog, UnsupportedCommand
-from clusters.embedded.kubelet.addresses import PodIPAllocator, SubnetLease
+from clusters.embedded.kubelet.addresses import PodIPAllocator, SubnetLease, loopback_block_error
 from clusters.embedded.kubelet.context import BackOff
 from clusters.embedded.kubelet.environment import ConfigError, container_environment
 from clusters.embedded.kubelet.images import normalize_image
@@ -169,3 +169,11 @@ def test_each_kubelet_leases_its_own_address_block_until_released(tmp_path):
     assert allocator.allocate("b") == "127.1.0.2" and allocator.get("a") is None
     second.release()
     third.release()
+
+
+def test_unusable_pod_address_blocks_are_explained():
+    assert loopback_block_error("127.1.0") is None  # Linux: all of 127/8 is local
+    message = loopback_block_error("192.0.2")  # TEST-NET-1: never a local address
+    assert message is not None
+    assert message.startswith("pod IPs 192.0.2.1-254 cannot be used on this machine")
+    assert message.endswith("or use the kind backend")

@@ -146,3 +146,24 @@ def test_a_never_ready_pod_reports_repeated_probe_failures_sparingly(catalog, re
     )
     assert reporter.container("never")["ready"] is False
     assert reporter.latest("never")["phase"] == "Running"
+
+
+def test_pods_wait_with_the_reason_when_pod_ips_cannot_be_bound(catalog, reporter, tmp_path):
+    pod = make_pod("nowhere")
+
+    async def scenario(kubelet):
+        kubelet.address_error = "pod IPs 127.9.9.1-254 cannot be used on this machine (test)"
+        await kubelet.sync_pod(pod)
+        await reporter.wait(
+            lambda: (
+                reporter.statuses.get("nowhere")
+                and "waiting" in reporter.container("nowhere")["state"]
+                and reporter.container("nowhere")["state"]["waiting"]["reason"]
+                == "RunContainerError"
+            )
+        )
+
+    run(scenario, catalog, reporter, tmp_path)
+    waiting = reporter.container("nowhere")["state"]["waiting"]
+    assert waiting["message"].startswith("pod IPs 127.9.9.1-254 cannot be used")
+    assert reporter.latest("nowhere")["phase"] == "Pending"
