@@ -65,8 +65,10 @@ def test_undo_template_comparison_ignores_hash_and_server_defaults() -> None:
     assert patch is not None and patch[0]["path"] == "/spec/template"
     assert "rollouts-pod-template-hash" not in patch[0]["value"]["metadata"]["labels"]
     # A learner's sparse template is "derivative" of the defaulted one the RS holds.
-    sparse = {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [
-        {"name": "agent", "image": IMAGE_V1}]}}  # fmt: skip
+    sparse = {
+        "metadata": {"labels": {"app": "agent"}},
+        "spec": {"containers": [{"name": "agent", "image": IMAGE_V1}]},
+    }
     assert undo_patch(sparse, old) is None
 
 
