@@ -94,8 +94,8 @@ class LabCluster:
             scale = cls._scale_file(path)
         if scale is None and recorded is not None:
             scale = _float(recorded[1].time_scale)
-        if backend_name == "unknown" and (path.parent / "time-scale").exists():
-            backend_name = "embedded"
+        if backend_name == "unknown" and (path.parent / "store.db").exists():
+            backend_name = "embedded"  # the embedded server keeps its store beside its kubeconfig
         return cls(path, backend_name, scale or 1.0, state_dir)
 
     @staticmethod
