@@ -18,6 +18,7 @@ from labs.runtime import (
     lab_statuses,
     reset_lab,
     running_traffic,
+    solve_lab,
 )
 
 __all__ = ["register", "register_manage"]
@@ -41,6 +42,12 @@ def register_manage(lab_sub: Any) -> None:
         "--files-only", action="store_true", help="reset the workspace files, leave the cluster"
     )
     reset.set_defaults(handler=_reset)
+    solve = lab_sub.add_parser(
+        "solve", help="drive a lab to its end state with the reference solution (skip ahead)"
+    )
+    solve.add_argument("lab", help="lab id, e.g. canary-analysis")
+    solve.add_argument("--no-check", action="store_true", help="do not run the check afterwards")
+    solve.set_defaults(handler=_solve)
 
 
 def _list(_args: argparse.Namespace) -> int:
@@ -96,3 +103,29 @@ def _reset(args: argparse.Namespace) -> int:
     if not args.files_only:
         print(f"  lab objects deleted from namespace {session.namespace}")
     return 0
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from checker import print_result
+
+    try:
+        session = LabSession.open(args.lab)
+        session.require_cluster()
+    except (LabNotFound, ClusterNotFound) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        print(f"solving {args.lab} with the reference solution in {session.workspace.path} ...")
+        solve_lab(session)
+        session.stop_traffic()
+        if args.no_check:
+            return 0
+        result = session.check()
+        print_result(result)
+        return 0 if result.gradable and result.score == result.max_score else 1
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        session.stop_traffic()
+        session.close()
