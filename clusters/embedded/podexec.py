@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from clusters.embedded.dns import Resolver
+from clusters.embedded.kubelet.portmap import record_port
 
 __all__ = ["die_with_parent", "install_bind_hook", "install_resolver_hook", "main"]
 
@@ -46,18 +47,26 @@ def install_resolver_hook(resolver: Resolver, namespace: str | None) -> None:
     socket.getaddrinfo = getaddrinfo
 
 
-def install_bind_hook(pod_ip: str) -> None:
-    """Make IPv4 wildcard binds listen on the pod IP, so pods sharing a port do not clash."""
+def install_bind_hook(pod_ip: str, port_map: Path | None = None) -> None:
+    """Make IPv4 wildcard binds listen on the pod IP, so pods sharing a port do not clash.
+
+    With `port_map` (machines where the pod IP cannot be bound) binds to the wildcard or the
+    pod IP go to 127.0.0.1 on a free port instead, recorded in that file for the kubelet.
+    """
     original_bind = socket.socket.bind
 
     def bind(self: socket.socket, address: Any) -> None:
-        if (
-            self.family == socket.AF_INET
-            and isinstance(address, tuple)
-            and address[0] in _WILDCARD_HOSTS
-        ):
-            address = (pod_ip, *address[1:])
-        original_bind(self, address)
+        ours = _WILDCARD_HOSTS | {pod_ip}
+        if not (self.family == socket.AF_INET and isinstance(address, tuple)):
+            original_bind(self, address)
+        elif address[0] in ours and port_map is not None:
+            original_bind(self, ("127.0.0.1", 0))
+            if address[1]:
+                record_port(port_map, pod_ip, int(address[1]), self.getsockname()[1])
+        elif address[0] in _WILDCARD_HOSTS:
+            original_bind(self, (pod_ip, *address[1:]))
+        else:
+            original_bind(self, address)
 
     socket.socket.bind = bind  # type: ignore[method-assign, assignment]
 
@@ -70,6 +79,13 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--resolver", type=Path, required=True, help="path of dns.json")
     parser.add_argument("--namespace", default=os.environ.get("POD_NAMESPACE"))
     parser.add_argument("--pod-ip", default=None, help="bind wildcard addresses to this IP")
+    parser.add_argument(
+        "--port-map",
+        type=Path,
+        default=None,
+        help="listen on 127.0.0.1 "
+        "and record the ports here (hosts where the pod IP cannot be bound)",
+    )
     options = parser.parse_args(argv[:split])
     program = argv[split + 1 :]
     if not program:
@@ -98,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     die_with_parent()
     install_resolver_hook(Resolver(options.resolver), options.namespace)
     if options.pod_ip:
-        install_bind_hook(options.pod_ip)
+        install_bind_hook(options.pod_ip, options.port_map)
     if program[0] == "-m" and len(program) >= 2:
         sys.argv = [program[1], *program[2:]]
         runpy.run_module(program[1], run_name="__main__", alter_sys=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from clusters.embedded.dns import Resolver, service_fqdn
+from clusters.embedded.kubelet.portmap import PortMap
 
 __all__ = ["ServiceProxy", "endpoint_backends"]
 
@@ -106,6 +107,7 @@ class ServiceProxy:
         self._lock = asyncio.Lock()
         self._published: dict[str, dict[str, Any]] | None = None
         self._closed = False
+        self._port_map = PortMap(self.state_dir)  # only read on hosts running pods port-mapped
 
     def service_address(self, namespace: str, name: str, port: int) -> Address | None:
         """The in-cluster listener of a Service port, or None."""
@@ -221,7 +223,8 @@ class ServiceProxy:
             for address in backends.order() if backends else []:
                 try:
                     up_reader, up_writer = await asyncio.wait_for(
-                        asyncio.open_connection(*address, limit=CHUNK), CONNECT_TIMEOUT
+                        asyncio.open_connection(*self._port_map.lookup(*address), limit=CHUNK),
+                        CONNECT_TIMEOUT,
                     )
                     break
                 except (OSError, TimeoutError) as error:

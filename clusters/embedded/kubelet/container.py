@@ -16,6 +16,7 @@ from clusters.embedded.kubelet.context import INITIAL_BACKOFF, BackOff, PodConte
 from clusters.embedded.kubelet.environment import ConfigError, container_environment
 from clusters.embedded.kubelet.images import UnsupportedCommand
 from clusters.embedded.kubelet.logs import log_path
+from clusters.embedded.kubelet.portmap import PORTS_FILE
 from clusters.embedded.kubelet.probes import (
     MIN_REAL_PERIOD,
     MIN_REAL_TIMEOUT,
@@ -115,6 +116,7 @@ class ContainerRunner:
                 result = await run_probe(
                     hook,
                     pod_ip=self.ctx.pod_ip,
+                    translate=self.ctx.port_map.lookup if self.ctx.port_map else None,
                     container=self.spec,
                     env=process.env,
                     cwd=str(process.cwd),
@@ -177,11 +179,6 @@ class ContainerRunner:
                 await self._image_pull_failed(pull_backoff.next_delay())
                 continue
             self.image_id = image.image_id
-            if self.ctx.address_error:
-                self.ctx.event("Warning", "Failed", f"Error: {self.ctx.address_error}")
-                self._set_waiting("RunContainerError", self.ctx.address_error)
-                await self.ctx.clock.sleep(crash_backoff.next_delay() or INITIAL_BACKOFF)
-                continue
             try:
                 env = container_environment(
                     self.ctx.pod,
@@ -266,13 +263,14 @@ class ContainerRunner:
             ctx.namespace,
             "--pod-ip",
             ctx.pod_ip,
-            "--",
-            *program,
         ]
+        workdir = ctx.state_dir / "pods" / ctx.uid / self.name
+        if ctx.port_map is not None:
+            (workdir / PORTS_FILE).unlink(missing_ok=True)  # this run records its own ports
+            argv += ["--port-map", str(workdir / PORTS_FILE)]
+        argv += ["--", *program]
         log_file = log_path(ctx.state_dir, ctx.namespace, ctx.name, self.name, self.restart_count)
-        process = ContainerProcess(
-            argv, env, ctx.state_dir / "pods" / ctx.uid / self.name, log_file
-        )
+        process = ContainerProcess(argv, env, workdir, log_file)
         ctx.event("Normal", "Pulled", f'Container image "{self.image}" already present on machine')
         started_at, began = ctx.now(), ctx.clock.monotonic()
         try:
@@ -350,6 +348,7 @@ class ContainerRunner:
             result = await run_probe(
                 spec,
                 pod_ip=self.ctx.pod_ip,
+                translate=self.ctx.port_map.lookup if self.ctx.port_map else None,
                 container=self.spec,
                 env=env,
                 cwd=str(process.cwd),

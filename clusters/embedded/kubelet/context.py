@@ -17,6 +17,7 @@ from typing import Any
 from clusters.embedded.clock import Clock, format_timestamp
 from clusters.embedded.kubelet.environment import ObjectLookup
 from clusters.embedded.kubelet.images import ImageCatalog
+from clusters.embedded.kubelet.portmap import PortMap
 from clusters.embedded.kubelet.reporter import PodReporter
 
 __all__ = ["INITIAL_BACKOFF", "BackOff", "PodContext"]
@@ -63,7 +64,7 @@ class PodContext:
     lookup: ObjectLookup | None
     notify: Callable[[], None]
     stopping: bool = False
-    address_error: str | None = None
+    port_map: PortMap | None = None  # set when pods listen on 127.0.0.1 with mapped ports
     _last_events: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
     @property

@@ -3,7 +3,8 @@
 Driven by plain pod dicts: call `sync_pod` on every ADDED/MODIFIED pod and `forget_pod` when
 the object vanished. Each pod gets its own loopback address from the kubelet's leased
 127.B.C.0/24 block (see `addresses.py`), so containers listen on podIP:containerPort exactly
-as declared.
+as declared. Where those addresses cannot be bound (macOS) pods run port-mapped instead
+(see `portmap.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from clusters.embedded.kubelet.environment import ObjectLookup
 from clusters.embedded.kubelet.images import ImageCatalog
 from clusters.embedded.kubelet.logs import remove_pod_logs
 from clusters.embedded.kubelet.pod_worker import PodWorker
+from clusters.embedded.kubelet.portmap import PortMap
 from clusters.embedded.kubelet.process import reap_orphans
 from clusters.embedded.kubelet.reporter import PodReporter
 
@@ -51,6 +53,7 @@ class ProcessKubelet:
         catalog: ImageCatalog | None = None,
         object_lookup: ObjectLookup | None = None,
         lease_dir: Path | None = None,
+        port_mapped: bool | None = None,
     ) -> None:
         self.clock = clock
         self.state_dir = Path(state_dir)
@@ -61,9 +64,14 @@ class ProcessKubelet:
         self.resolver_path = self.state_dir / DNS_FILE_NAME
         self._lease = SubnetLease(lease_dir)
         self._ips = PodIPAllocator(self._lease.prefix)
-        self.address_error = loopback_block_error(self._lease.prefix)
-        if self.address_error:
-            _log.error("pods cannot run: %s", self.address_error)
+        problem = loopback_block_error(self._lease.prefix)
+        self.port_map = PortMap(self.state_dir)
+        self.port_mapped = bool(problem) if port_mapped is None else port_mapped
+        if self.port_mapped:
+            _log.warning("pods listen on 127.0.0.1 with mapped ports: %s", problem or "asked")
+            self.port_map.enable()
+        else:
+            self.port_map.disable()
         self._workers: dict[str, PodWorker] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -123,7 +131,7 @@ class ProcessKubelet:
             reporter=self.reporter,
             lookup=self.object_lookup,
             notify=lambda: None,
-            address_error=self.address_error,
+            port_map=self.port_map if self.port_mapped else None,
         )
         worker = PodWorker(context, on_finished=lambda: self._ips.release(uid))
         self._workers[uid] = worker

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,8 +97,19 @@ def _port(value: Any, container: Mapping[str, Any]) -> int:
     raise ValueError(f"port {text!r} is not a named port of container {container.get('name')}")
 
 
+Translate = Callable[[str, int], tuple[str, int]]
+
+
+def _same(host: str, port: int) -> tuple[str, int]:
+    return host, port
+
+
 async def _http_probe(
-    action: Mapping[str, Any], host: str, container: Mapping[str, Any], timeout: float
+    action: Mapping[str, Any],
+    host: str,
+    container: Mapping[str, Any],
+    timeout: float,
+    translate: Translate = _same,
 ) -> ProbeResult:
     port = _port(action.get("port"), container)
     host = action.get("host") or host
@@ -119,7 +130,7 @@ async def _http_probe(
     writer = None
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(*translate(host, port))
             writer.write(request.encode("latin-1"))
             await writer.drain()
             status_line = await reader.readline()
@@ -150,13 +161,17 @@ async def _http_probe(
 
 
 async def _tcp_probe(
-    action: Mapping[str, Any], host: str, container: Mapping[str, Any], timeout: float
+    action: Mapping[str, Any],
+    host: str,
+    container: Mapping[str, Any],
+    timeout: float,
+    translate: Translate = _same,
 ) -> ProbeResult:
     port = _port(action.get("port"), container)
     host = action.get("host") or host
     try:
         async with asyncio.timeout(timeout):
-            _, writer = await asyncio.open_connection(host, port)
+            _, writer = await asyncio.open_connection(*translate(host, port))
     except TimeoutError:
         return ProbeResult(False, f"dial tcp {host}:{port}: i/o timeout")
     except OSError as error:
@@ -204,13 +219,17 @@ async def run_probe(
     env: Mapping[str, str],
     cwd: str,
     timeout: float,
+    translate: Translate | None = None,
 ) -> ProbeResult:
-    """Run one check of `spec` against the container; `timeout` in real seconds."""
+    """Run one check of `spec` against the container; `timeout` in real seconds.
+
+    `translate` maps (pod IP, port) to where a port-mapped pod really listens."""
+    where = translate or _same
     try:
         if "httpGet" in spec:
-            return await _http_probe(spec["httpGet"], pod_ip, container, timeout)
+            return await _http_probe(spec["httpGet"], pod_ip, container, timeout, where)
         if "tcpSocket" in spec:
-            return await _tcp_probe(spec["tcpSocket"], pod_ip, container, timeout)
+            return await _tcp_probe(spec["tcpSocket"], pod_ip, container, timeout, where)
         if "exec" in spec:
             return await _exec_probe(spec["exec"], env, cwd, timeout)
     except ValueError as error:

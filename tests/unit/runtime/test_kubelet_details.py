@@ -9,11 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+import pytest
 from runtime_helpers import READY_PROBE, env, make_pod, pid_of, typed_status
 from runtime_helpers import run_kubelet as run
 
 from clusters.embedded.clock import Clock
 from clusters.embedded.kubelet import ProcessKubelet
+from clusters.embedded.proxy import ServiceProxy
 
 
 def test_a_new_kubelet_kills_pod_processes_a_crashed_one_left_behind(reporter, tmp_path):
@@ -148,22 +151,44 @@ def test_a_never_ready_pod_reports_repeated_probe_failures_sparingly(catalog, re
     assert reporter.latest("never")["phase"] == "Running"
 
 
-def test_pods_wait_with_the_reason_when_pod_ips_cannot_be_bound(catalog, reporter, tmp_path):
-    pod = make_pod("nowhere")
+def test_port_mapped_pods_share_a_port_on_127_0_0_1_behind_their_pod_ips(
+    catalog, reporter, tmp_path
+):
+    pods = [make_pod(f"mapped-{i}", readinessProbe=READY_PROBE) for i in range(2)]
 
-    async def scenario(kubelet):
-        kubelet.address_error = "pod IPs 127.9.9.1-254 cannot be used on this machine (test)"
-        await kubelet.sync_pod(pod)
-        await reporter.wait(
-            lambda: (
-                reporter.statuses.get("nowhere")
-                and "waiting" in reporter.container("nowhere")["state"]
-                and reporter.container("nowhere")["state"]["waiting"]["reason"]
-                == "RunContainerError"
-            )
-        )
+    async def scenario():
+        kubelet = ProcessKubelet(
+            clock=Clock(100), state_dir=tmp_path, reporter=reporter, catalog=catalog,
+            port_mapped=True,
+        )  # fmt: skip
+        proxy = ServiceProxy(tmp_path)
+        try:
+            for pod in pods:
+                await kubelet.sync_pod(pod)
+            names = [p["metadata"]["name"] for p in pods]
+            await reporter.wait(
+                lambda: all(
+                    reporter.statuses.get(n) and reporter.container(n)["ready"] for n in names
+                )
+            )  # the readiness probes found the mapped ports
+            ips = [reporter.latest(n)["podIP"] for n in names]
+            with pytest.raises(OSError):
+                await asyncio.open_connection(ips[0], 8080)  # nothing on the pod IP itself
+            service = {
+                "metadata": {"name": "web", "namespace": "demo"},
+                "spec": {"ports": [{"port": 80}]},
+            }
+            endpoints = {
+                "metadata": {"name": "web", "namespace": "demo"},
+                "subsets": [{"addresses": [{"ip": ip} for ip in ips], "ports": [{"port": 8080}]}],
+            }
+            await proxy.sync([service], [endpoints])
+            host, port = proxy.service_address("demo", "web", 80)
+            async with httpx.AsyncClient(trust_env=False) as client:
+                answers = {(await client.get(f"http://{host}:{port}/who")).text for _ in range(4)}
+            assert answers == set(names)
+        finally:
+            await proxy.close()
+            await kubelet.shutdown()
 
-    run(scenario, catalog, reporter, tmp_path)
-    waiting = reporter.container("nowhere")["state"]["waiting"]
-    assert waiting["message"].startswith("pod IPs 127.9.9.1-254 cannot be used")
-    assert reporter.latest("nowhere")["phase"] == "Pending"
+    asyncio.run(scenario())
