@@ -30,7 +30,10 @@ __all__ = [
     "scaffolding_hashes",
 ]
 
-_RULE_MODULES = (manifest_rules, strategy_rules, analysis_rules, state_rules, timeline_rules)
+from checker import bluegreen_rules, deployment_rules, quiz_rules, release_rules
+
+_CORE_RULES = (manifest_rules, strategy_rules, analysis_rules, state_rules, timeline_rules)
+_RULE_MODULES = (*_CORE_RULES, deployment_rules, bluegreen_rules, release_rules, quiz_rules)
 
 RUBRIC_SCHEMA: dict[str, Any] = {
     "type": "object",

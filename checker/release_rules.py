@@ -1,0 +1,129 @@
+"""Timeline rules for hand-driven canary releases: promoted through a manual pause (the
+canary-by-hand lab), and the time to recover from a staged incident (the rollback-drill lab)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker.results import Outcome
+from checker.rules import NUMBER, STRING, RuleInputs, rule
+from checker.timeline_rules import Release, find_release
+from checker.views import RolloutView
+
+__all__ = ["incident_start", "recovered_at"]
+
+_PAUSE_REASONS = ("CanaryPauseStep", "BlueGreenPause")
+
+
+def _evidence(inputs: RuleInputs, rollout: str) -> str:
+    return f"kubectl argo rollouts get rollout {rollout} -n {inputs.namespace or '<ns>'}"
+
+
+def _done(view: RolloutView, image: str) -> bool:
+    """Healthy, fully promoted on `image`, abort cleared, status describing the current spec."""
+    return (
+        image in view.images
+        and view.observed_current
+        and view.phase == "Healthy"
+        and view.fully_promoted
+        and not view.aborted
+    )
+
+
+@rule(
+    "timeline",
+    "promoted_through_pause",
+    {"rollout": STRING, "image": STRING},
+    required=("rollout", "image"),
+)
+def promoted_through_pause(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
+    """An update to `image` stopped at a pause step and was then promoted to Healthy."""
+    timeline = inputs.timeline
+    if timeline is None:
+        return Outcome.error("no timeline was recorded for this exercise")
+    name, image = params["rollout"], params["image"]
+    evidence = _evidence(inputs, name)
+    states = timeline.rollout_states(name)
+    start = next(
+        (
+            i
+            for i, (_, view) in enumerate(states)
+            if image in view.images and any(image not in v.images for _, v in states[:i])
+        ),
+        None,
+    )
+    if start is None:
+        seen = ", ".join(sorted({i for _, v in states for i in v.images})) or "nothing"
+        return Outcome.pending(
+            f"no update to the new release recorded yet (the Rollout ran {seen})"
+        )
+
+    def at(t: float) -> str:
+        return f"+{t - timeline.started_at:.0f}s"
+
+    paused: tuple[float, RolloutView] | None = None
+    for t, view in states[start:]:
+        if image not in view.images:
+            continue
+        if paused is None and set(view.pause_reasons) & set(_PAUSE_REASONS):
+            paused = (t, view)
+        if _done(view, image):
+            if paused is None:
+                return Outcome.failed(
+                    f"the release reached 100% at {at(t)} without stopping at a pause step",
+                    evidence,
+                )
+            step = paused[1].step_index
+            return Outcome.passed(
+                f"paused at {at(paused[0])} (step index {step}), promoted and Healthy at {at(t)}",
+                evidence,
+            )
+    last = states[-1][1]
+    if paused is not None:
+        return Outcome.pending(
+            f"paused at {at(paused[0])}; not fully promoted yet: {last.summary()}", evidence
+        )
+    return Outcome.pending(f"the release has not reached a pause yet: {last.summary()}", evidence)
+
+
+def incident_start(release: Release) -> float:
+    """When the incident was live: the first pause on the faulty release, else its start."""
+    for t, view in release.states:
+        if view.phase == "Paused" and not view.aborted and view.observed_current:
+            return t
+    return release.start
+
+
+def recovered_at(release: Release, good_image: str, bad_image: str | None) -> float | None:
+    """First time after the release that the Rollout is Healthy on the good image again."""
+    for t, view in release.states:
+        if _done(view, good_image) and not (bad_image and bad_image in view.images):
+            return t
+    return None
+
+
+@rule(
+    "timeline",
+    "time_to_recover",
+    {"rollout": STRING, "good_image": STRING, "bad_image": STRING, "max_seconds": NUMBER},
+    required=("rollout", "good_image", "max_seconds"),
+)
+def time_to_recover(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
+    """Lab time from the incident (the faulty release paused mid-way) to Healthy on the good one.
+
+    The clock starts at the first pause of the faulty release (the staged incident) — or at the
+    release itself when it never paused — and stops when the good release is Healthy again.
+    """
+    release = find_release(inputs, params)
+    if isinstance(release, Outcome):
+        return release
+    evidence = _evidence(inputs, params["rollout"])
+    start = incident_start(release)
+    back = recovered_at(release, params["good_image"], params.get("bad_image"))
+    if back is None:
+        return Outcome.pending("no completed recovery recorded yet", evidence)
+    lab_seconds = max(0.0, back - start) * release.timeline.time_scale
+    shown = f"{lab_seconds:.0f}s of lab time from the incident to recovery"
+    if lab_seconds <= float(params["max_seconds"]):
+        return Outcome.passed(shown, evidence)
+    return Outcome.failed(shown + ", longer than this drill allows", evidence)
