@@ -44,6 +44,7 @@ ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
 _NAMESPACES: TypeKey = ("", "namespaces")
 _PODS: TypeKey = ("", "pods")
+_NODES: TypeKey = ("", "nodes")
 EVENTS: TypeKey = ("", "events")
 _POLICIES = ("Foreground", "Background", "Orphan")
 _PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public")
@@ -177,13 +178,15 @@ def after_remove(store: Store, tk: TypeKey, final: dict[str, Any]) -> None:
 
 
 def _grace_seconds(store: Store, tk: TypeKey, obj: dict[str, Any], requested: int | None) -> int:
-    """Termination grace: only for pods bound to a node, and only with graceful deletion on
-    (a kubelet then finishes the delete); every other object is deleted with grace 0."""
+    """Termination grace: only for pods bound to an existing node, and only with graceful
+    deletion on (its kubelet then finishes the delete); everything else gets grace 0."""
     if tk != _PODS or not store.graceful_pod_deletion:
         return 0
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
         return 0
+    if store._raw(_NODES, ("", spec["nodeName"])) is None:
+        return 0  # no such node, so no kubelet to finish it (upstream's pod GC force-deletes)
     if requested is not None:
         return max(0, requested)
     default = spec.get("terminationGracePeriodSeconds")

@@ -19,6 +19,7 @@ REPLICASETS = find_plural("apps", "v1", "replicasets")
 ROLLOUTS = find_plural("argoproj.io", "v1alpha1", "rollouts")
 RUNS = find_plural("argoproj.io", "v1alpha1", "analysisruns")
 CLUSTER_TEMPLATES = find_plural("argoproj.io", "v1alpha1", "clusteranalysistemplates")
+NODES = find_plural("", "v1", "nodes")
 
 
 @pytest.fixture
@@ -264,6 +265,7 @@ def test_delete_collection_by_label(store):
 def graceful():
     store = Store(None, Clock(), graceful_pod_deletion=True)
     store.create(NAMESPACES, {"metadata": {"name": "demo"}})
+    store.create(NODES, {"metadata": {"name": "node-1"}, "spec": {}})
     yield store
     store.close()
 
@@ -283,9 +285,11 @@ def test_graceful_pod_deletion_waits_for_the_kubelet(graceful):
     assert names(graceful, PODS) == []
 
 
-def test_unscheduled_or_finished_pods_go_at_once_even_when_graceful(graceful):
+def test_unscheduled_finished_or_nodeless_pods_go_at_once_even_when_graceful(graceful):
     make(graceful, PODS, "unscheduled")
     graceful.delete(PODS, "demo", "unscheduled")
+    make(graceful, PODS, "on-a-ghost-node", spec={"nodeName": "no-such-node"})
+    graceful.delete(PODS, "demo", "on-a-ghost-node")
     done = make(graceful, PODS, "done", spec={"nodeName": "node-1"})
     done["status"] = {"phase": "Succeeded"}
     graceful.update(PODS, done, subresource="status")
