@@ -51,7 +51,7 @@ def test_five_hundred_bundles_with_a_corrupt_and_a_hanging_one(tmp_path, monkeyp
     bundles[17].write_bytes(b"PK\x03\x04 this zip was cut short")
     monkeypatch.setenv(STALL_ENV, bundles[233].name)
     started = time.monotonic()
-    summary = grade_batch(LAB, bundles, tmp_path / "out", jobs=4, timeout=4.0)
+    summary = grade_batch(LAB, bundles, tmp_path / "out", jobs=4, timeout=10.0)
     elapsed = time.monotonic() - started
     assert elapsed < 60
 
@@ -59,7 +59,7 @@ def test_five_hundred_bundles_with_a_corrupt_and_a_hanging_one(tmp_path, monkeyp
     errors = {r.source: r.errors for r in summary.results if r.errors}
     assert set(errors) == {str(bundles[17]), str(bundles[233])}
     assert "unreadable bundle" in errors[str(bundles[17])][0]
-    assert "longer than 4s" in errors[str(bundles[233])][0]
+    assert "longer than 10s" in errors[str(bundles[233])][0]
     assert all(c.status is Status.ERROR for c in summary.results[233].checks)
     # Results keep input order and identities.
     assert [r.learner.id for i, r in enumerate(summary.results) if i not in (17, 233)] == [
