@@ -1,0 +1,64 @@
+"""Lab blue-green on a live embedded cluster: the starter fails only the blue-green Services
+check and its live checks wait; the reference path (v2 probed on preview and promoted, v3 probed
+and aborted) scores full marks, with users left on v2."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from lab_content_support import LabHarness, assert_full_marks, lab_harness, statuses
+
+from checker import Status
+
+pytestmark = pytest.mark.slow
+
+LAB = "blue-green"
+LIVE_CHECKS = (
+    "preview-checked",
+    "active-release",
+    "second-preview-checked",
+    "next-release-aborted",
+)
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHarness]:
+    with lab_harness(tmp_path_factory.mktemp(LAB), LAB) as harness:
+        yield harness
+
+
+def test_starter_fails_only_the_preview_wiring(harness: LabHarness) -> None:
+    session = harness.open("starter")
+    try:
+        result = session.check(deadline=1)
+    finally:
+        session.close()
+    seen = statuses(result)
+    failed = {k for k, (status, _) in seen.items() if status is Status.FAILED}
+    assert failed == {"bluegreen-services"}, seen
+    assert "previewService is empty" in seen["bluegreen-services"][1]
+    for check in LIVE_CHECKS:
+        assert seen[check][0] is Status.PENDING, seen[check]
+
+
+@pytest.mark.filterwarnings(  # the runtime's detached traffic Popen warns on __del__ (reported)
+    "ignore:Exception ignored in. <function Popen.__del__:pytest.PytestUnraisableExceptionWarning"
+)
+def test_solution_and_solve_score_full_marks(harness: LabHarness) -> None:
+    session = harness.open("solved")
+    try:
+        harness.solver()(session)
+        session.stop_traffic()
+        result = session.check(deadline=30)
+        rollout = session.rollout()
+    finally:
+        session.stop_traffic()
+        session.close()
+    assert_full_marks(result)
+    seen = statuses(result)
+    assert "preview Service probed" in seen["preview-checked"][1]
+    assert "promoted at" in seen["preview-checked"][1]
+    assert "serves rollout-lab/task-agent:v2" in seen["active-release"][1]
+    assert rollout["status"]["abort"] is True
+    assert rollout["status"]["phase"] == "Degraded"
