@@ -284,3 +284,67 @@ def test_errors_read_like_the_plugin(kubectl: Plugin) -> None:
     assert missing.stderr.startswith('Error: rollouts.argoproj.io "nope" not found')
     version = kubectl("argo", "rollouts", "version")
     assert "Rollout Lab" in version.stdout and "v1.9.1" in version.stdout
+
+
+def service(name: str, app: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"selector": {"app": app}, "ports": [{"port": 80, "targetPort": 8080}]},
+    }
+
+
+def test_bluegreen_preview_is_promoted_to_active(
+    kubectl: Plugin, custom: k8s.CustomObjectsApi, namespace: str
+) -> None:
+    manifest = canary("agent-bg", [])
+    manifest["spec"]["strategy"] = {
+        "blueGreen": {
+            "activeService": "agent-bg-active",
+            "previewService": "agent-bg-preview",
+            "autoPromotionEnabled": False,
+        }
+    }
+    documents = [service("agent-bg-active", "agent-bg"), service("agent-bg-preview", "agent-bg")]
+    kubectl("apply", "-f", "-", input=yaml.safe_dump_all(documents))
+    deploy_healthy(kubectl, custom, namespace, manifest)
+    kubectl("argo", "rollouts", "set", "image", "agent-bg", f"agent={V2}")
+    paused = wait_for(custom, namespace, "agent-bg", phase("Paused", "BlueGreenPause"), "pause")
+    blue_green = paused["status"]["blueGreen"]
+    assert blue_green["previewSelector"] == paused["status"]["currentPodHash"]
+    assert blue_green["activeSelector"] == paused["status"]["stableRS"]
+    shown = kubectl("argo", "rollouts", "get", "rollout", "agent-bg").stdout
+    assert "Strategy:        BlueGreen" in shown and f"{V2} (preview)" in shown
+
+    kubectl("argo", "rollouts", "promote", "agent-bg")
+    healthy = wait_for(custom, namespace, "agent-bg", phase("Healthy"), "promotion")
+    assert healthy["status"]["blueGreen"]["activeSelector"] == healthy["status"]["currentPodHash"]
+
+
+def test_manual_pause_and_full_promotion(
+    kubectl: Plugin, custom: k8s.CustomObjectsApi, namespace: str
+) -> None:
+    deploy_healthy(kubectl, custom, namespace, canary("agent", [{"setWeight": 50}, {"pause": {}}]))
+    assert kubectl("argo", "rollouts", "pause", "agent").stdout == "rollout 'agent' paused\n"
+    wait_for(custom, namespace, "agent", phase("Paused", "manually paused"), "manual pause")
+    status = kubectl("argo", "rollouts", "status", "agent", "--watch=false")
+    assert status.stdout == "Paused - manually paused\n"
+
+    kubectl("argo", "rollouts", "set", "image", "agent", f"agent={V2}")
+    # While manually paused the controller still records the new pod-template hash.
+    wait_for(
+        custom,
+        namespace,
+        "agent",
+        lambda ro: (
+            phase("Paused", "manually paused")(ro)
+            and ro["status"].get("currentPodHash") != ro["status"].get("stableRS")
+        ),
+        "the new revision to be observed",
+    )
+    full = kubectl("argo", "rollouts", "promote", "agent", "--full")
+    assert full.stdout == "rollout 'agent' fully promoted\n"
+    done = wait_for(custom, namespace, "agent", phase("Healthy"), "full promotion")
+    assert not done["spec"].get("paused")
+    assert done["status"]["stableRS"] == done["status"]["currentPodHash"]
