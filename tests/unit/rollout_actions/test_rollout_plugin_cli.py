@@ -15,15 +15,19 @@ import yaml
 from conftest import LiveApi
 from rollout_fixtures import IMAGE_V1, canary_rollout
 
+from clusters.backend import BackendOptions, write_backend_record
+from clusters.embedded.backend import EmbeddedBackend
 from labs.cli import main as rollout_lab
-from labs.cli.argo_plugin import find_upstream_plugin
+from labs.cli.argo_plugin import build_parser, find_upstream_plugin
 
 NS = "rollout-lab"
 VENV_BIN = Path(sys.executable).parent
 BASE = f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/rollouts"
 
 
-def _kubeconfig(live: LiveApi, path: Path, namespace: str | None = None) -> Path:
+def _kubeconfig(
+    live: LiveApi, path: Path, namespace: str | None = None, context_name: str = "lab"
+) -> Path:
     context: dict[str, Any] = {"cluster": "lab", "user": "learner"}
     if namespace:
         context["namespace"] = namespace
@@ -32,8 +36,8 @@ def _kubeconfig(live: LiveApi, path: Path, namespace: str | None = None) -> Path
         "kind": "Config",
         "clusters": [{"name": "lab", "cluster": {"server": live.url}}],
         "users": [{"name": "learner", "user": {}}],
-        "contexts": [{"name": "lab", "context": context}],
-        "current-context": "lab",
+        "contexts": [{"name": context_name, "context": context}],
+        "current-context": context_name,
     }
     path.write_text(yaml.safe_dump(config))
     return path
@@ -153,3 +157,33 @@ def test_upstream_binary_on_path_is_preferred(tmp_path: Path) -> None:
     assert find_upstream_plugin(str(ours)) is None
     found = find_upstream_plugin(os.pathsep.join([str(ours), str(real)]))
     assert found == str(real / "kubectl-argo-rollouts")
+
+
+def test_rollout_lab_rollouts_targets_the_recorded_lab_cluster(
+    seeded: LiveApi,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    write_backend_record("embedded", BackendOptions(state_dir=state, namespace=NS))
+    lab = EmbeddedBackend(state)
+    lab.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+    _kubeconfig(seeded, lab.kubeconfig, context_name=lab.context)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "someone-elses-config"))
+    args = ["rollouts", "status", "agent", "--watch=false", "--state-dir", str(state)]
+    assert rollout_lab(args) == 0
+    assert capsys.readouterr().out == "Paused - CanaryPauseStep\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-n", "ns1", "--kubeconfig", "k", "promote", "agent"],
+        ["promote", "agent", "-n", "ns1", "--kubeconfig=k"],
+    ],
+)
+def test_plugin_flags_go_before_or_after_the_verb(argv: list[str]) -> None:
+    args = build_parser().parse_args(argv)
+    assert (args.namespace, args.kubeconfig, args.name) == ("ns1", "k", "agent")
