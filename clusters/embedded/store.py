@@ -22,7 +22,6 @@ from clusters.embedded import gc
 from clusters.embedded.clock import Clock
 from clusters.embedded.resources import RESOURCES, ResourceType
 from clusters.embedded.status import (
-    already_exists,
     conflict,
     not_found,
 )
@@ -36,6 +35,7 @@ from clusters.embedded.store_rules import (
     ObjKey,
     TypeKey,
     check_create_namespace,
+    exists_error,
     generate_name,
     merge_update,
     obj_key,
@@ -195,7 +195,7 @@ class Store:
                 prefix = meta.get("generateName") or ""
                 meta["name"] = generate_name(rt, prefix, lambda n: (namespace, n) in existing)
             if (namespace, meta["name"]) in existing:
-                raise already_exists(rt, meta["name"])
+                raise exists_error(rt, existing[(namespace, meta["name"])])
             stamp_create(rt, new, self.clock.now())
             if dry_run:
                 return clone(new)

@@ -23,6 +23,7 @@ __all__ = [
     "ObjKey",
     "TypeKey",
     "check_create_namespace",
+    "exists_error",
     "generate_name",
     "merge_update",
     "obj_key",
@@ -81,6 +82,14 @@ def check_create_namespace(
     if namespace_terminating(ns_obj):
         raise namespace_terminating_error(rt, meta.get("name") or "", namespace)
     return namespace
+
+
+def exists_error(rt: ResourceType, existing: dict[str, Any]) -> ApiError:
+    """409 AlreadyExists, saying so when the existing object is still being deleted."""
+    error = already_exists(rt, existing["metadata"]["name"])
+    if existing["metadata"].get("deletionTimestamp"):
+        error.status["message"] = f"object is being deleted: {error.status['message']}"
+    return error
 
 
 def generate_name(rt: ResourceType, prefix: str, taken: Callable[[str], bool]) -> str:

@@ -344,3 +344,16 @@ def test_events_expire_after_their_time_to_live():
     kinds = [watcher.next_event(0)["type"] for _ in range(2)]
     assert sorted(kinds) == ["ADDED", "DELETED"]
     store.close()
+
+
+def test_recreating_an_object_still_being_deleted_says_so(store):
+    store.create(
+        CONFIGMAPS, {"metadata": {"name": "c", "namespace": "demo", "finalizers": ["a/b"]}}
+    )
+    store.delete(CONFIGMAPS, "demo", "c")
+    with pytest.raises(ApiError) as caught:
+        make(store, CONFIGMAPS, "c")
+    assert caught.value.code == 409
+    assert caught.value.status["message"] == (
+        'object is being deleted: configmaps "c" already exists'
+    )
