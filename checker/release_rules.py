@@ -86,12 +86,19 @@ def promoted_through_pause(inputs: RuleInputs, params: dict[str, Any]) -> Outcom
     return Outcome.pending(f"the release has not reached a pause yet: {last.summary()}", evidence)
 
 
-def incident_start(release: Release) -> float:
-    """When the incident was live: the first pause on the faulty release, else its start."""
+def incident_start(release: Release, good_image: str) -> float:
+    """When the incident began: the Rollout's last entry into Paused on the faulty release
+    before anyone aborted it (the staged stop at 50%), else the release itself."""
+    start, was_paused = release.start, False
     for t, view in release.states:
-        if view.phase == "Paused" and not view.aborted and view.observed_current:
-            return t
-    return release.start
+        aborted = view.aborted or view.condition("Progressing").get("reason") == "RolloutAborted"
+        if aborted or _done(view, good_image):
+            break
+        paused = view.phase == "Paused" and view.observed_current
+        if paused and not was_paused:
+            start = t
+        was_paused = paused
+    return start
 
 
 def recovered_at(release: Release, good_image: str, bad_image: str | None) -> float | None:
@@ -105,25 +112,30 @@ def recovered_at(release: Release, good_image: str, bad_image: str | None) -> fl
 @rule(
     "timeline",
     "time_to_recover",
-    {"rollout": STRING, "good_image": STRING, "bad_image": STRING, "max_seconds": NUMBER},
-    required=("rollout", "good_image", "max_seconds"),
+    {"rollout": STRING, "good_image": STRING, "bad_image": STRING, "max_wall_seconds": NUMBER},
+    required=("rollout", "good_image", "max_wall_seconds"),
 )
 def time_to_recover(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
-    """Lab time from the incident (the faulty release paused mid-way) to Healthy on the good one.
+    """Real (wall-clock) time from the incident to Healthy on the good release, within a bound.
 
-    The clock starts at the first pause of the faulty release (the staged incident) — or at the
-    release itself when it never paused — and stops when the good release is Healthy again.
+    A drill measures the learner's reaction, which the lab's time-warp does not speed up, so
+    the bound is in wall seconds; the lab time is shown too. The clock starts when the faulty
+    release stopped at its last pause before the abort (the staged incident), or at the
+    release when it never paused, and stops when the good release is Healthy again.
     """
     release = find_release(inputs, params)
     if isinstance(release, Outcome):
         return release
     evidence = _evidence(inputs, params["rollout"])
-    start = incident_start(release)
+    start = incident_start(release, params["good_image"])
     back = recovered_at(release, params["good_image"], params.get("bad_image"))
     if back is None:
         return Outcome.pending("no completed recovery recorded yet", evidence)
-    lab_seconds = max(0.0, back - start) * release.timeline.time_scale
-    shown = f"{lab_seconds:.0f}s of lab time from the incident to recovery"
-    if lab_seconds <= float(params["max_seconds"]):
+    wall = max(0.0, back - start)
+    shown = (
+        f"recovered {wall:.0f}s after the incident began "
+        f"({wall * release.timeline.time_scale:.0f}s of lab time)"
+    )
+    if wall <= float(params["max_wall_seconds"]):
         return Outcome.passed(shown, evidence)
-    return Outcome.failed(shown + ", longer than this drill allows", evidence)
+    return Outcome.failed(shown + ", slower than this drill allows", evidence)
