@@ -215,3 +215,12 @@ def fake_server() -> Iterator[FakeServer]:
         yield fake
     finally:
         fake.close()
+
+
+def assert_spacing(actual: list[float], expected: tuple[float, ...]) -> None:
+    """Measurement gaps are never shorter than upstream's (1 s of stamp rounding) and at most
+    half a real second longer (a loaded machine is late, never early)."""
+    assert len(actual) == len(expected), actual
+    for index in range(1, len(actual)):
+        gap, wanted = actual[index] - actual[index - 1], expected[index] - expected[index - 1]
+        assert wanted - 1 <= gap <= wanted + 0.5 * TIME_SCALE, (actual, expected)
