@@ -182,3 +182,16 @@ def test_job_controller_backs_off_then_fails_past_the_backoff_limit():
     assert failed[0]["message"] == "Job has reached the specified backoff limit"
     events = [(e["type"], e["reason"]) for e in store.list(EVENTS, "lab").items]
     assert ("Warning", "BackoffLimitExceeded") in events
+
+
+def test_garbage_collect_deletes_the_runs_oldest_jobs_beyond_the_limit():
+    clock = Clock(time_scale=100)
+    store, run = setup(clock)
+    provider = JobProvider(ProviderContext(store, clock))
+    names = []
+    for count in range(3):
+        run.setdefault("status", {})["metricResults"] = [{"name": "check", "count": count}]
+        names.append(asyncio.run(provider.run(run, job_metric()))["metadata"]["job-name"])
+        time.sleep(0.01)
+    provider.garbage_collect(run, job_metric(), 2)
+    assert sorted(j["metadata"]["name"] for j in store.list(JOBS, "lab").items) == sorted(names[1:])

@@ -174,3 +174,29 @@ def test_jsonpath_text_outside_braces_comes_first_and_filters_select():
     assert JSONPath("{.items[-1:].n}").find_results(data) == [["b"]]
     with pytest.raises(JSONPathError, match="map\\[string\\]interface \\{\\} is not array"):
         JSONPath("{.items[0][0]}").find_results(data)
+
+
+def test_oauth2_client_credentials_token_is_sent_as_bearer(http_server: ScriptedServer):
+    def answer(request: dict[str, Any]) -> tuple[int, str]:
+        if request["path"] == "/token":
+            return 200, json.dumps({"access_token": "tok-1", "token_type": "bearer"})
+        return 200, json.dumps({"ok": request["headers"].get("Authorization") == "Bearer tok-1"})
+
+    http_server.handler = answer
+    oauth = {
+        "oauth2": {
+            "tokenUrl": http_server.url + "/token",
+            "clientId": "id",
+            "clientSecret": "secret",
+            "scopes": ["read"],
+        }
+    }
+    metric = web(
+        http_server.url + "/m", jsonPath="{.ok}", authentication=oauth, successCondition="result"
+    )
+    measurement = measure(metric)
+    assert (measurement["phase"], measurement["value"]) == ("Successful", "true")
+    token_request = http_server.requests[0]
+    assert token_request["method"] == "POST"
+    assert b"grant_type=client_credentials" in token_request["body"]
+    assert token_request["headers"]["Authorization"].startswith("Basic ")
