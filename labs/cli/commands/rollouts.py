@@ -191,15 +191,19 @@ def run_verb(args: argparse.Namespace, *, prefer_lab: bool) -> int:
         if help_parser is not None:
             help_parser.print_help()
         return 0
+    if handler is _version_verb:
+        return _version_verb(None, args)
+    conn: Connection | None = None
     try:
-        if handler is _version_verb:
-            return _version_verb(None, args)
-        return int(handler(_connect(args, prefer_lab), args))
+        conn = _connect(args, prefer_lab)
+        return int(handler(conn, args))
     except RolloutActionError as error:
         print(f"Error: {error}", file=sys.stderr)
         return error.exit_code
     finally:
         sys.stdout.flush()
+        if conn is not None:
+            conn.api.close()
 
 
 # -- verb handlers (connection, parsed args) -> exit code -------------------------------------
