@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from clusters.embedded.cluster import EmbeddedCluster
 from test_rollouts_harness import (
     RolloutLab,
     abort,
@@ -23,6 +21,8 @@ from test_rollouts_harness import (
     rollout,
     set_image,
 )
+
+from clusters.embedded.cluster import EmbeddedCluster
 
 pytestmark = pytest.mark.slow
 TIME_SCALE = 20

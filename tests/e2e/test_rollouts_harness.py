@@ -89,9 +89,12 @@ def service(name: str, app: str) -> dict[str, Any]:
 
 
 def web_template(name: str, url: str, **metric: Any) -> dict[str, Any]:
-    """An AnalysisTemplate with one web metric reading `{"ok": bool}` from `url`."""
+    """An AnalysisTemplate with one web metric reading `{"ok": ...}` from `url`: true passes,
+    false fails, anything else is inconclusive."""
     body = {"name": "web", "provider": {"web": {"url": url, "jsonPath": "{$.ok}"}}}
-    body.update({"successCondition": "result == true", **metric})
+    body.update(
+        {"successCondition": "result == true", "failureCondition": "result == false", **metric}
+    )
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AnalysisTemplate",
@@ -104,7 +107,7 @@ class Verdicts:
     """A local HTTP endpoint answering `{"ok": <bool>}` per path: the web metric's target."""
 
     def __init__(self) -> None:
-        answers: dict[str, bool] = {}
+        answers: dict[str, Any] = {}
         self.answers = answers
 
         class Handler(BaseHTTPRequestHandler):
@@ -123,7 +126,7 @@ class Verdicts:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def url(self, path: str, ok: bool) -> str:
+    def url(self, path: str, ok: Any) -> str:
         self.answers[path] = ok
         return f"http://127.0.0.1:{self.server.server_port}{path}"
 
@@ -266,7 +269,7 @@ class Scenario:
             action(self)
         return self
 
-    def then(self, timeout: float = 60.0, **expect: Any) -> Scenario:
+    def then(self, timeout: float = 90.0, **expect: Any) -> Scenario:
         deadline = time.monotonic() + timeout
         problems: list[str] = []
         while time.monotonic() < deadline:
@@ -274,8 +277,10 @@ class Scenario:
             if not problems:
                 return self
             time.sleep(0.1)
+        status = self.status()
         pytest.fail(
-            f"[{self.ns}] not reached in {timeout}s: {'; '.join(problems)}\n"
+            f"[{self.ns}] not reached in {timeout}s: {'; '.join(problems)} "
+            f"(phase {status.get('phase')!r}, message {status.get('message')!r})\n"
             f"status={json.dumps(self.status(), indent=1)[:3000]}"
         )
 
