@@ -187,3 +187,14 @@ def test_rollout_lab_rollouts_targets_the_recorded_lab_cluster(
 def test_plugin_flags_go_before_or_after_the_verb(argv: list[str]) -> None:
     args = build_parser().parse_args(argv)
     assert (args.namespace, args.kubeconfig, args.name) == ("ns1", "k", "agent")
+
+
+def test_rollout_lab_get_watch_redraws_in_place_until_the_timeout(
+    seeded: LiveApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _kubeconfig(seeded, tmp_path / "config", namespace=NS)
+    args = ["rollouts", "get", "rollout", "agent", "-w", "--timeout-seconds", "1"]
+    assert rollout_lab([*args, "--kubeconfig", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("\033[H\033[2J")
+    assert "Name:            agent" in out and "॥ Paused" in out
