@@ -348,3 +348,20 @@ def test_manual_pause_and_full_promotion(
     done = wait_for(custom, namespace, "agent", phase("Healthy"), "full promotion")
     assert not done["spec"].get("paused")
     assert done["status"]["stableRS"] == done["status"]["currentPodHash"]
+
+
+def test_undo_mid_update_rolls_back_to_stable_at_once(
+    kubectl: Plugin, custom: k8s.CustomObjectsApi, namespace: str
+) -> None:
+    deploy_healthy(kubectl, custom, namespace, canary("agent", [{"setWeight": 50}, {"pause": {}}]))
+    stable_hash = rollout_of(custom, namespace, "agent")["status"]["stableRS"]
+    kubectl("argo", "rollouts", "set", "image", "agent", f"agent={V2}")
+    wait_for(custom, namespace, "agent", phase("Paused", "CanaryPauseStep", 1), "the pause")
+
+    undone = kubectl("argo", "rollouts", "undo", "agent", "--to-revision=1")
+    assert undone.stdout == "rollout 'agent' undo\n"
+    healthy = wait_for(custom, namespace, "agent", phase("Healthy"), "rollback to stable")
+    assert healthy["status"]["currentPodHash"] == healthy["status"]["stableRS"] == stable_hash
+    assert healthy["status"]["currentStepIndex"] == 2  # steps skipped: rollback to stable
+    assert healthy["metadata"]["annotations"]["rollout.argoproj.io/revision"] == "3"
+    assert len(replicasets(custom, namespace)) == 2
