@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -69,10 +70,15 @@ def _worker(conn: Connection, lab_folder: str) -> None:
 
 @dataclass
 class _Slot:
+    """One worker and the bundles sent to it, oldest (the one being graded) first."""
+
     process: Any
     conn: Connection
-    task: tuple[int, str] | None = None
-    started: float = 0.0
+    queue: deque[tuple[int, str]] = field(default_factory=deque)
+    started: float = 0.0  # when the head of the queue started (was sent, or its turn came)
+
+
+_IN_FLIGHT = 2  # bundles queued per worker, so it never waits for the parent between bundles
 
 
 def _spawn(context: Any, lab_folder: str) -> _Slot:
@@ -112,36 +118,38 @@ def _run_pool(
     try:
         while len(results) < len(bundles):
             for slot in slots:
-                if slot.task is None and pending:
-                    slot.task = pending.pop()
-                    slot.started = time.monotonic()
-                    slot.conn.send(slot.task)
-            busy = [s for s in slots if s.task is not None]
-            ready = wait([s.conn for s in busy], timeout=0.2)
+                while len(slot.queue) < _IN_FLIGHT and pending:
+                    task = pending.pop()
+                    if not slot.queue:
+                        slot.started = time.monotonic()
+                    slot.queue.append(task)
+                    slot.conn.send(task)
+            ready = wait([s.conn for s in slots if s.queue], timeout=0.2)
             now = time.monotonic()
             for index, slot in enumerate(slots):
-                if slot.task is None:
+                if not slot.queue:
                     continue
-                task = slot.task
+                head = slot.queue[0]
                 if slot.conn in ready:
                     try:
                         done, data = slot.conn.recv()
-                        results[done] = LabResult.from_dict(data)
-                        slot.task = None
                     except (EOFError, OSError):
-                        results[task[0]] = error_result(
-                            rubric, task[1], "grading worker crashed on this bundle"
-                        )
-                        _stop(slot)
-                        slots[index] = _spawn(context, folder)
+                        failure = "grading worker crashed on this bundle"
+                    else:
+                        results[done] = LabResult.from_dict(data)
+                        slot.queue.popleft()
+                        slot.started = now
+                        failure = ""
                 elif now - slot.started > timeout:
-                    results[task[0]] = error_result(
-                        rubric, task[1], f"grading took longer than {timeout:g}s; stopped"
-                    )
-                    _stop(slot)
-                    slots[index] = _spawn(context, folder)
+                    failure = f"grading took longer than {timeout:g}s; stopped"
                 else:
                     continue
+                if failure:
+                    results[head[0]] = error_result(rubric, head[1], failure)
+                    slot.queue.popleft()
+                    pending.extend(reversed(slot.queue))  # not started: grade them elsewhere
+                    _stop(slot)
+                    slots[index] = _spawn(context, folder)
                 if progress is not None:
                     progress(len(results), len(bundles))
     finally:
