@@ -98,3 +98,12 @@ def test_batch_of_one_and_reports_for_an_empty_batch(tmp_path):
     empty = grade_batch(LAB, [], tmp_path / "none", jobs=2, timeout=30)
     assert empty.results == []
     assert json.loads(empty.outputs["summary"].read_text(encoding="utf-8"))["submissions"] == 0
+
+
+def test_bundle_queued_behind_a_hang_is_still_graded(tmp_path, monkeypatch):
+    bundles = _class(tmp_path, 3)
+    monkeypatch.setenv(STALL_ENV, bundles[0].name)
+    summary = grade_batch(LAB, bundles, tmp_path / "out", jobs=1, timeout=3.0)
+    assert [bool(r.errors) for r in summary.results] == [True, False, False]
+    assert "longer than 3s" in summary.results[0].errors[0]
+    assert all(r.gradable for r in summary.results[1:])
