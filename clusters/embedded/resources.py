@@ -155,8 +155,9 @@ RESOURCES: tuple[ResourceType, ...] = (
         ("cat",),
         builtin=False,
     ),
+    # Upstream's AnalysisRun CRD has no status subresource: status is an ordinary field.
     ResourceType(
-        _ARGO, _ARGO_V, "AnalysisRun", "analysisruns", True, ("ar",), (), (_STATUS,), builtin=False
+        _ARGO, _ARGO_V, "AnalysisRun", "analysisruns", True, ("ar",), (), (), builtin=False
     ),
     ResourceType(
         _ARGO, _ARGO_V, "Experiment", "experiments", True, ("exp",), (), (_STATUS,), builtin=False
