@@ -27,6 +27,7 @@ from clusters.rollouts_client.errors import (
     UpdateConflict,
 )
 from clusters.rollouts_client.patches import (
+    check_skip_flags,
     label_selector_string,
     parse_duration,
     promote_patches,
@@ -104,10 +105,24 @@ def _flag_status(
     return obj
 
 
-def promote(api: RolloutsApi, namespace: str, name: str, *, full: bool = False) -> ActionResult:
-    """Promote past the current pause (or step); `full` skips every remaining step."""
+def promote(
+    api: RolloutsApi,
+    namespace: str,
+    name: str,
+    *,
+    full: bool = False,
+    skip_current_step: bool = False,
+    skip_all_steps: bool = False,
+) -> ActionResult:
+    """Promote past the current pause (or step); `full` skips every remaining step.
+
+    The skip flags are upstream's deprecated variants: they only move `currentStepIndex`.
+    """
+    check_skip_flags(skip_current_step, skip_all_steps)
     rollout = get_rollout(api, namespace, name)
-    patches = promote_patches(rollout, full=full)
+    patches = promote_patches(
+        rollout, full=full, skip_current_step=skip_current_step, skip_all_steps=skip_all_steps
+    )
     spec_patch = patches.spec
     obj: dict[str, Any] | None = rollout
     if patches.status is not None:

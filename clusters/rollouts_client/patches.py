@@ -19,6 +19,7 @@ __all__ = [
     "REVISION_ANNOTATION",
     "PromotePatches",
     "canary_steps",
+    "check_skip_flags",
     "current_step_index",
     "deep_derivative",
     "label_selector_string",
@@ -92,8 +93,37 @@ class PromotePatches:
     unified: dict[str, Any] | None
 
 
-def promote_patches(rollout: dict[str, Any], *, full: bool = False) -> PromotePatches:
+def check_skip_flags(skip_current_step: bool, skip_all_steps: bool) -> None:
+    """The two deprecated skip flags exclude each other (checked before any request)."""
+    if skip_current_step and skip_all_steps:
+        raise InvalidArguments(
+            "Cannot use skip-current-step and skip-all-steps flags at the same time"
+        )
+
+
+def _skip_patches(rollout: dict[str, Any], *, current: bool) -> PromotePatches:
+    """The deprecated --skip-current-step / --skip-all-steps: only the step index moves."""
+    steps = canary_steps(rollout)
+    if steps is None:
+        raise InvalidArguments("Cannot skip steps of a bluegreen rollout. Run without a flags")
+    if not steps:
+        raise InvalidArguments("Cannot skip steps of a rollout without steps")
+    index = _next_step_index(rollout) if current else len(steps)
+    body = {"status": {"currentStepIndex": index}}
+    return PromotePatches(spec=None, status=body, unified=body)
+
+
+def promote_patches(
+    rollout: dict[str, Any],
+    *,
+    full: bool = False,
+    skip_current_step: bool = False,
+    skip_all_steps: bool = False,
+) -> PromotePatches:
     """Choose promote's patches the way the plugin does (first matching rule wins)."""
+    check_skip_flags(skip_current_step, skip_all_steps)
+    if skip_current_step or skip_all_steps:
+        return _skip_patches(rollout, current=skip_current_step)
     spec = rollout.get("spec") or {}
     status = rollout.get("status") or {}
     paused = bool(spec.get("paused"))

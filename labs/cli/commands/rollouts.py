@@ -97,6 +97,12 @@ def add_verbs(verbs: argparse._SubParsersAction, parent: argparse.ArgumentParser
     promote_parser.add_argument(
         "--full", action="store_true", help="skip remaining steps, pauses and analysis"
     )
+    promote_parser.add_argument(
+        "-c", "--skip-current-step", action="store_true", help="deprecated: use without flags"
+    )
+    promote_parser.add_argument(
+        "-a", "--skip-all-steps", action="store_true", help="deprecated: use --full"
+    )
 
     for name, text, handler in (
         ("abort", "abort a rollout (back to the stable version)", _abort),
@@ -234,7 +240,23 @@ def _get(conn: Connection, args: argparse.Namespace) -> int:
 
 
 def _promote(conn: Connection, args: argparse.Namespace) -> int:
-    print(promote(conn.api, conn.namespace, args.name, full=args.full).message)
+    if args.skip_current_step:
+        print(
+            "Flag --skip-current-step has been deprecated, use without the flag instead "
+            "ex: promote ROLLOUT_NAME",
+            file=sys.stderr,
+        )
+    if args.skip_all_steps:
+        print("Flag --skip-all-steps has been deprecated, use --full instead", file=sys.stderr)
+    result = promote(
+        conn.api,
+        conn.namespace,
+        args.name,
+        full=args.full,
+        skip_current_step=args.skip_current_step,
+        skip_all_steps=args.skip_all_steps,
+    )
+    print(result.message)
     return 0
 
 

@@ -132,3 +132,19 @@ def test_client_side_phase_overrides() -> None:
         "waiting for rollout to unpause",
         "◌",
     )
+
+
+def test_deprecated_skip_flags_only_move_the_step_index() -> None:
+    rollout = canary_rollout()
+    assert promote_patches(rollout, skip_current_step=True).status == {
+        "status": {"currentStepIndex": 2}
+    }
+    assert promote_patches(rollout, skip_all_steps=True).status == {
+        "status": {"currentStepIndex": 4}
+    }
+    with pytest.raises(InvalidArguments, match="at the same time"):
+        promote_patches(rollout, skip_current_step=True, skip_all_steps=True)
+    blue_green = copy.deepcopy(rollout)
+    blue_green["spec"]["strategy"] = {"blueGreen": {"activeService": "a"}}
+    with pytest.raises(InvalidArguments, match="bluegreen"):
+        promote_patches(blue_green, skip_all_steps=True)
