@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from capture_server import Captured, status_error
-from conftest import LiveApi
+from live_api import LiveApi
 from rollout_fixtures import (
     HASH_V1,
     HASH_V2,

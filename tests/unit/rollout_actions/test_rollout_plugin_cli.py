@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import LiveApi
+from live_api import LiveApi
 from rollout_fixtures import IMAGE_V1, canary_rollout
 
 from clusters.backend import BackendOptions, write_backend_record
