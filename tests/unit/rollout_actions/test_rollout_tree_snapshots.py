@@ -53,3 +53,37 @@ def test_colour_never_replaces_the_status_word() -> None:
     assert "Paused" in coloured and "Running" in coloured and "Healthy" in coloured
     plain = _render(paused_canary_objects())
     assert "\x1b[" not in plain
+
+
+def test_aborted_rollout_shows_failed_run_and_its_job() -> None:
+    objects = paused_canary_objects()
+    status = objects["rollout"]["status"]
+    status.update(abort=True, currentStepIndex=0, pauseConditions=None, controllerPause=None)
+    status.update(phase="Degraded", message="RolloutAborted: Rollout aborted update to revision 2")
+    run = objects["runs"][0]
+    run["status"] = {
+        "phase": "Failed",
+        "metricResults": [
+            {
+                "name": "error-rate",
+                "phase": "Failed",
+                "successful": 1,
+                "failed": 2,
+                "measurements": [
+                    {
+                        "phase": "Failed",
+                        "startedAt": "2026-03-30T11:59:00Z",
+                        "metadata": {"job-name": "agent-5bd9f48d5c-2-probe"},
+                    }
+                ],
+            }
+        ],
+    }
+    text = _render(objects)
+    assert "Status:          ✖ Degraded\n" in text
+    assert "  SetWeight:     0\n" in text
+    run_row = next(line for line in text.splitlines() if "AnalysisRun" in line)
+    assert run_row.split("AnalysisRun")[1].split() == ["✖", "Failed", "115s", "✔", "1,✖", "2"]
+    job_row = next(line for line in text.splitlines() if " Job " in line)
+    assert "⊞ agent-5bd9f48d5c-2-probe" in job_row and "✖ Failed" in job_row
+    assert job_row.startswith("│     └──")
