@@ -66,6 +66,16 @@ def _server_message(error: Any) -> str:
     )
 
 
+def _transport_reason(error: BaseException) -> str:
+    """The innermost readable cause of a connection failure (`Connection refused`, ...)."""
+    reason: BaseException = getattr(error, "reason", None) or error
+    text = str(reason)
+    # urllib3 prefixes the connection object's repr: "<...HTTPConnection object at 0x..>: ..."
+    if text.startswith("<") and ">: " in text:
+        text = text.split(">: ", 1)[1]
+    return text
+
+
 class RolloutsApi:
     """The handful of requests the actions and `get` need, against one API server."""
 
@@ -101,7 +111,8 @@ class RolloutsApi:
             raise ApiRequestFailed(message, int(error.status or 0), str(error.reason)) from error
         except (HTTPError, OSError) as error:
             raise ClusterUnreachable(
-                f"cannot reach the Kubernetes API server at {self.server}: {error}\n"
+                f"cannot reach the Kubernetes API server at {self.server}: "
+                f"{_transport_reason(error)}\n"
                 f"  is the cluster running? {_START_HINT}"
             ) from error
 
