@@ -14,6 +14,7 @@ from typing import Any
 
 from clusters.embedded.clock import format_timestamp
 from clusters.embedded.gc import namespace_terminating
+from clusters.embedded.podspec import qos_class
 from clusters.embedded.resources import RESOURCES, ResourceType
 from clusters.embedded.status import ApiError, already_exists, bad_request, invalid, not_found
 from clusters.embedded.store_db import clone
@@ -121,6 +122,9 @@ def stamp_create(rt: ResourceType, new: dict[str, Any], now: datetime) -> None:
         meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
         new.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         new["status"] = {"phase": "Active"}
+    if (rt.group, rt.plural) == ("", "pods") and not new.get("status"):
+        # What the pod strategy sets: every new pod starts Pending with its QoS class.
+        new["status"] = {"phase": "Pending", "qosClass": qos_class(new.get("spec") or {})}
 
 
 def merge_update(
