@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lab_content_support import assert_full_marks, statuses
+from lab_content_support import assert_full_marks, lab_harness, statuses
 
 from checker import Status
 from labs.runtime.lifecycle import find_solver
@@ -67,3 +67,16 @@ def test_solve_writes_answers_that_score_full_marks(session: LabSession) -> None
     assert_full_marks(result)
     assert all("is right" in observed for _, observed in statuses(result).values())
     assert set(_module()["explanations"](session)) == set(QUESTIONS)
+
+
+def test_with_a_cluster_running_the_quiz_grades_the_same(tmp_path: Path) -> None:
+    with lab_harness(tmp_path, LAB, workloads=False) as harness:
+        session = harness.open("live")
+        try:
+            assert session.cluster is not None
+            find_solver(LAB)(session)
+            result = session.check(deadline=5)
+        finally:
+            session.close()
+    assert result.mode == "cluster"
+    assert_full_marks(result)
