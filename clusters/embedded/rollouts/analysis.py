@@ -22,7 +22,7 @@ from clusters.embedded.rollouts.pause import (
     get_pause_condition,
     is_aborted,
 )
-from clusters.embedded.rollouts.replicasets import HASH_LABEL, has_deadline, rs_hash
+from clusters.embedded.rollouts.replicasets import HASH_LABEL, rs_hash
 from clusters.embedded.status import ApiError
 
 __all__ = [
@@ -259,7 +259,7 @@ def _to_delete(p: RolloutPass, runs: list[dict[str, Any]]) -> list[dict[str, Any
 
 def reconcile_analysis_runs(p: RolloutPass) -> None:
     """Create, keep, terminate and prune runs; record pause/abort wishes from their phases."""
-    rollback_to_delayed = has_deadline(p.new_rs)
+    rollback_to_delayed = p.new_rs_was_delayed
     initial = not p.status.get("stableRS")
     from clusters.embedded.rollouts.status import rollback_within_window
 

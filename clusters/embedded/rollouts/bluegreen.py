@@ -247,7 +247,7 @@ def _ready_for_pause(p: RolloutPass) -> bool:
 
 
 def _fast_tracked(p: RolloutPass, active: dict[str, Any]) -> bool:
-    if has_deadline(p.new_rs) or p.status.get("promoteFull"):
+    if p.new_rs_was_delayed or p.status.get("promoteFull"):
         return True
     selector = (active.get("spec") or {}).get("selector") or {}
     from clusters.embedded.rollouts.replicasets import HASH_LABEL

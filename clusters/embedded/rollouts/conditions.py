@@ -138,7 +138,8 @@ def rollout_progressing(rollout: dict[str, Any], new_status: dict[str, Any]) -> 
     if strategy.get("blueGreen") is not None:
         old_bg, new_bg = old.get("blueGreen") or {}, new_status.get("blueGreen") or {}
         specific = any(
-            old_bg.get(k) != new_bg.get(k) for k in ("activeSelector", "previewSelector")
+            (old_bg.get(k) or "") != (new_bg.get(k) or "")
+            for k in ("activeSelector", "previewSelector")
         )
     if strategy.get("canary") is not None:
         index_changed = (
@@ -147,9 +148,9 @@ def rollout_progressing(rollout: dict[str, Any], new_status: dict[str, Any]) -> 
             and new_status["currentStepIndex"] != old["currentStepIndex"]
         )
         specific = (
-            new_status.get("stableRS") != old.get("stableRS")
+            (new_status.get("stableRS") or "") != (old.get("stableRS") or "")
             or index_changed
-            or new_status.get("currentStepHash") != old.get("currentStepHash")
+            or (new_status.get("currentStepHash") or "") != (old.get("currentStepHash") or "")
         )
 
     def count(s: dict[str, Any], key: str) -> int:

@@ -69,6 +69,9 @@ class RolloutPass:
     other_ars: list[dict[str, Any]] = field(default_factory=list)
     new_status: dict[str, Any] = field(default_factory=dict)
     requeue: float | None = None
+    # The new RS carried scale-down-deadline when the pass began: a rollback to an RS that is
+    # still waiting to scale down (upstream reads its stale RS object all pass long).
+    new_rs_was_delayed: bool = False
     # pauseContext: what this pass wants to do with pause conditions and the abort flag
     add_pause_reasons: list[str] = field(default_factory=list)
     remove_pause_reasons: list[str] = field(default_factory=list)

@@ -32,6 +32,7 @@ from clusters.embedded.rollouts.replicasets import (
     DESIRED_REPLICAS,
     classify,
     create_new_rs,
+    has_deadline,
     rs_available,
     rs_spec,
     sync_revision,
@@ -161,6 +162,7 @@ def sync_rollout(p: RolloutPass) -> float | None:
     release_services(p.store, p.namespace, p.name, keep=referenced_services(p.rollout))
     if p.new_rs is None:
         create_new_rs(p)
+    p.new_rs_was_delayed = has_deadline(p.new_rs)
     stable = p.status.get("stableRS")
     if stable and stable == p.status.get("currentPodHash") and is_aborted(p):
         p.remove_abort = True

@@ -142,7 +142,7 @@ def should_full_promote(p: RolloutPass, status: dict[str, Any]) -> str:
     if is_aborted(p):
         return ""
     if p.settings.get("postPromotionAnalysis") is not None:
-        if has_deadline(p.new_rs):
+        if p.new_rs_was_delayed and p.new_rs is not None:
             return f"Rollback to '{p.new_rs['metadata']['name']}' within scaleDownDelay"
         run = p.current_ars.get("PostPromotion")
         if run is None or (run.get("status") or {}).get("phase") != "Successful":
