@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 _WORKER = "labs.runtime.traffic_worker"
+# Workers started by this process, kept so they are waited for (and reaped) when stopped.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 _TAIL_BYTES = 256 * 1024
 
 
@@ -127,6 +129,7 @@ def start_traffic(
             env=env,
             start_new_session=True,
         )
+    _CHILDREN[child.pid] = child
     process = TrafficProcess(child.pid, target, rps, series, lab, service, time.time())
     record = {**process.__dict__, "series": str(series)}
     path = traffic_state_file(state_dir)
@@ -146,17 +149,17 @@ def stop_traffic(state_dir: Path | None = None, timeout: float = 10.0) -> Traffi
             time.sleep(0.05)
         if _alive(process.pid):
             os.kill(process.pid, signal.SIGKILL)
+        child = _CHILDREN.pop(process.pid, None)
+        if child is not None:
+            child.wait(timeout)
     traffic_state_file(state_dir).unlink(missing_ok=True)
     return process
 
 
 def _alive(pid: int) -> bool:
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)  # reap it when it is our own child
-        if waited == pid:
-            return False
-    except ChildProcessError:
-        pass
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        return child.poll() is None
     try:
         os.kill(pid, 0)
     except OSError:

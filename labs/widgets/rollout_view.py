@@ -185,9 +185,9 @@ def fetch_view_model(api: Any, namespace: str, name: str) -> RolloutViewModel:
 
     try:
         rollout = get_rollout(api, namespace, name)
-        replicasets = api.list(REPLICA_SETS, namespace)
+        replicasets = api.list_objects(REPLICA_SETS, namespace)
         pods = api.list_pods(namespace)
-        runs = api.list(ANALYSIS_RUNS, namespace)
+        runs = api.list_objects(ANALYSIS_RUNS, namespace)
     except RolloutActionError as error:
         return RolloutViewModel.missing(name, namespace, str(error).splitlines()[0])
     info = build_rollout_info(rollout, replicasets, pods, runs)
@@ -263,7 +263,7 @@ def render_html(model: RolloutViewModel) -> str:
             parts.append(f'<li data-state="{step.state}">{text} <i>({label})</i></li>')
         parts.append("</ol>")
     parts.append(
-        '<table class="rl-revisions"><tr><th>revision</th><th>role</th><th>image</th>'
+        '<table class="rl-revisions" style="border-spacing: 14px 2px"><tr><th>revision</th><th>role</th><th>image</th>'
         "<th>pods ready</th></tr>"
     )
     for rev in model.revisions:
@@ -274,7 +274,7 @@ def render_html(model: RolloutViewModel) -> str:
     parts.append("</table>")
     if model.analysis:
         parts.append(
-            '<table class="rl-analysis"><tr><th>analysis run</th><th>phase</th>'
+            '<table class="rl-analysis" style="border-spacing: 14px 2px"><tr><th>analysis run</th><th>phase</th>'
             "<th>passed / failed</th><th>latest measurements</th></tr>"
         )
         for run in model.analysis:
@@ -295,7 +295,7 @@ class RolloutWidget(LiveWidget):
         self.session = session
         self._lock = threading.Lock()
         super().__init__(
-            title=f"Rollout {session.rollout_name}",
+            title="Rollout view",
             buttons=("promote", "abort", "retry", "undo"),
             interval=interval,
         )
