@@ -263,7 +263,8 @@ def render_html(model: RolloutViewModel) -> str:
             parts.append(f'<li data-state="{step.state}">{text} <i>({label})</i></li>')
         parts.append("</ol>")
     parts.append(
-        '<table class="rl-revisions" style="border-spacing: 14px 2px"><tr><th>revision</th><th>role</th><th>image</th>'
+        '<table class="rl-revisions" style="border-spacing: 14px 2px">'
+        "<tr><th>revision</th><th>role</th><th>image</th>"
         "<th>pods ready</th></tr>"
     )
     for rev in model.revisions:
@@ -274,7 +275,8 @@ def render_html(model: RolloutViewModel) -> str:
     parts.append("</table>")
     if model.analysis:
         parts.append(
-            '<table class="rl-analysis" style="border-spacing: 14px 2px"><tr><th>analysis run</th><th>phase</th>'
+            '<table class="rl-analysis" style="border-spacing: 14px 2px">'
+            "<tr><th>analysis run</th><th>phase</th>"
             "<th>passed / failed</th><th>latest measurements</th></tr>"
         )
         for run in model.analysis:

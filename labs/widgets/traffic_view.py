@@ -172,7 +172,8 @@ def render_html(model: TrafficViewModel) -> str:
         f'<p class="rl-traffic-state">Traffic {state}'
         + (f" &rarr; {html.escape(model.target)}" if model.target else "")
         + f"</p><div>{plots}</div>"
-        '<table class="rl-traffic-table" style="border-spacing: 14px 2px"><tr><th>version</th><th>req/s</th><th>share</th>'
+        '<table class="rl-traffic-table" style="border-spacing: 14px 2px">'
+        "<tr><th>version</th><th>req/s</th><th>share</th>"
         f"<th>errors</th><th>urgent_ratio</th></tr>{rows}</table>"
         + ("" if rows else "<p>no answers in the last few seconds</p>")
         + "</div>"
