@@ -14,12 +14,21 @@ from typing import Any
 
 import pytest
 
-from checker import LabResult, Status
+from checker import (
+    LabResult,
+    Learner,
+    Status,
+    Timeline,
+    grade_bundle,
+    take_snapshot,
+    write_bundle,
+)
+from checker.timeline import WORKDIR_TIMELINE
 from clusters.embedded.cluster import EmbeddedCluster
 from labs.runtime.lifecycle import find_solver
 from labs.runtime.session import LabSession
 
-__all__ = ["LabHarness", "lab_harness", "statuses"]
+__all__ = ["LabHarness", "assert_full_marks", "bundle_result", "lab_harness", "statuses"]
 
 TIME_SCALE = 60
 
@@ -73,3 +82,24 @@ def assert_full_marks(result: LabResult) -> None:
     assert not failing, failing
     assert result.score == result.points_possible
     assert result.gradable
+
+
+def bundle_result(session: LabSession, folder: Path) -> LabResult:
+    """Submit the session's work as a bundle (files, snapshot, timeline) and re-grade it
+    offline, the way an instructor batch-grades a class."""
+    assert session.cluster is not None
+    workspace = session.workspace
+    manifests = {
+        p.relative_to(workspace.path).as_posix(): p.read_bytes() for p in workspace.manifest_files()
+    }
+    timeline = Timeline.from_jsonl((workspace.path / WORKDIR_TIMELINE).read_text(encoding="utf-8"))
+    snapshot = take_snapshot(session.cluster.api_client(), session.namespace, backend="embedded")
+    path = write_bundle(
+        folder / f"{session.lab_id}.zip",
+        lab=session.lab_id,
+        learner=Learner(id="learner-1", name="Test Learner"),
+        manifests=manifests,
+        snapshot=snapshot,
+        timeline=timeline,
+    )
+    return grade_bundle(session.rubric, path)

@@ -7,7 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lab_content_support import LabHarness, assert_full_marks, lab_harness, statuses
+from lab_content_support import (
+    LabHarness,
+    assert_full_marks,
+    bundle_result,
+    lab_harness,
+    statuses,
+)
 
 from checker import Status
 
@@ -56,10 +62,13 @@ def test_solution_and_solve_score_full_marks(harness: LabHarness) -> None:
         harness.solver()(session)
         session.stop_traffic()
         result = session.check(deadline=30)
+        submitted = bundle_result(session, harness.root)
     finally:
         session.stop_traffic()
         session.close()
     assert_full_marks(result)
+    assert submitted.mode == "offline"
+    assert_full_marks(submitted)
     seen = statuses(result)
     assert "paused at" in seen["promoted-through-pause"][1]
     assert "step index 1" in seen["promoted-through-pause"][1]

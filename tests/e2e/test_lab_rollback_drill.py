@@ -7,7 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lab_content_support import LabHarness, assert_full_marks, lab_harness, statuses
+from lab_content_support import (
+    LabHarness,
+    assert_full_marks,
+    bundle_result,
+    lab_harness,
+    statuses,
+)
 
 from checker import Status
 
@@ -42,6 +48,7 @@ def test_staged_incident_then_solve_scores_full_marks(harness: LabHarness) -> No
         harness.solver()(session)
         session.stop_traffic()
         result = session.check(deadline=30)
+        submitted = bundle_result(session, harness.root)
     finally:
         session.stop_traffic()
         session.close()
@@ -52,6 +59,8 @@ def test_staged_incident_then_solve_scores_full_marks(harness: LabHarness) -> No
         assert "no changes of Rollout 'agent' recorded yet" in before[check][1]
         assert staged[check][0] is Status.PENDING, staged[check]
     assert_full_marks(result)
+    assert submitted.mode == "offline"
+    assert_full_marks(submitted)
     seen = statuses(result)
     assert "aborted at" in seen["incident-aborted"][1]
     assert "back on rollout-lab/task-agent:v1" in seen["rolled-back"][1]
