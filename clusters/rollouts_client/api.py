@@ -22,8 +22,11 @@ from clusters.rollouts_client.errors import (
 )
 
 __all__ = [
+    "ANALYSIS_RUNS",
+    "DEPLOYMENTS",
     "JSON_PATCH",
     "MERGE_PATCH",
+    "REPLICA_SETS",
     "ROLLOUTS",
     "Connection",
     "GroupResource",
