@@ -41,13 +41,14 @@ class LabHarness:
         self.root = root
         self.lab_id = lab_id
 
-    def open(self, name: str) -> LabSession:
+    def open(self, name: str, *, record: bool = True) -> LabSession:
         """A fresh learner workspace (`<root>/<name>/<lab>`) made from starter/."""
         return LabSession.open(
             self.lab_id,
             workspace_root=self.root / name,
             kubeconfig=self.cluster.kubeconfig_path,
             time_scale=TIME_SCALE,
+            record=record,
         )
 
     def solver(self) -> Callable[..., Any]:

@@ -4,6 +4,7 @@ scores full marks."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -69,3 +70,35 @@ def test_solution_and_solve_score_full_marks(harness: LabHarness) -> None:
     assert "revision" not in seen["recovered"][1]  # dated from the recorded scaling Events
     assert "3 of 3 updated, 3 available" in seen["fleet-available"][1]
     assert history.ok and "3" in history.text()
+
+
+def _clear_namespace(harness: LabHarness) -> None:
+    """Remove the previous test's Deployment, its ReplicaSets and its Events."""
+    session = harness.open("cleanup", record=False)
+    try:
+        assert session.kubectl("delete", "deployment", "--all", "--wait=true").ok
+        deadline = time.monotonic() + 30
+        while session.kubectl("get", "replicasets", "-o", "name").text().strip():
+            assert time.monotonic() < deadline, "ReplicaSets were not garbage-collected"
+            time.sleep(0.25)
+        assert session.kubectl("delete", "events", "--all").ok
+    finally:
+        session.close()
+
+
+def test_reapplying_the_old_manifest_is_a_valid_recovery(harness: LabHarness) -> None:
+    _clear_namespace(harness)
+    session = harness.open("reapply")
+    manifest = session.workspace.path / "deployment.yaml"
+    try:
+        session.workspace.use_solution()
+        v1 = manifest.read_text(encoding="utf-8")
+        for text in (v1, v1.replace("task-agent:v1", "task-agent:v3"), v1):
+            manifest.write_text(text, encoding="utf-8")
+            assert session.apply().ok
+            assert session.kubectl("rollout", "status", "deployment/agent", "--timeout=90s").ok
+        result = session.check(deadline=30)
+    finally:
+        session.close()
+    assert_full_marks(result)
+    assert "revision" not in statuses(result)["recovered"][1]
