@@ -59,8 +59,18 @@ class TrafficProcess:
         return f"{self.rps:g} requests/s to {where}({self.target}), pid {self.pid}"
 
 
-def _is_worker(pid: int) -> bool:
+def _is_worker(pid: int, started_at: float = 0.0) -> bool:
     """True when `pid` is alive and is our traffic worker (not a recycled pid)."""
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        return child.poll() is None
+    if time.time() - started_at < 5.0:
+        # Just started by another process: it may not have exec'd the worker yet.
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
@@ -88,7 +98,7 @@ def running_traffic(state_dir: Path | None = None) -> TrafficProcess | None:
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _is_worker(process.pid):
+    if not _is_worker(process.pid, process.started_at):
         path.unlink(missing_ok=True)
         return None
     return process
