@@ -1,5 +1,6 @@
 """Timeline rules for hand-driven canary releases: promoted through a manual pause (the
-canary-by-hand lab), and the time to recover from a staged incident (the rollback-drill lab)."""
+canary-by-hand lab); a faulty release stopped by any path, and the time to recover from a staged
+incident (the rollback-drill lab)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from checker.rules import NUMBER, STRING, RuleInputs, rule
 from checker.timeline_rules import Release, find_release
 from checker.views import RolloutView
 
-__all__ = ["incident_start", "recovered_at"]
+__all__ = ["incident_start", "recovered_at", "stopped_at"]
 
 _PAUSE_REASONS = ("CanaryPauseStep", "BlueGreenPause")
 
@@ -86,13 +87,61 @@ def promoted_through_pause(inputs: RuleInputs, params: dict[str, Any]) -> Outcom
     return Outcome.pending(f"the release has not reached a pause yet: {last.summary()}", evidence)
 
 
+def _aborted(view: RolloutView) -> bool:
+    return view.aborted or view.condition("Progressing").get("reason") == "RolloutAborted"
+
+
+def stopped_at(release: Release, bad_image: str | None) -> tuple[float, str] | None:
+    """When the faulty release was first stopped, and how: an abort, or its spec taken back."""
+    for t, view in release.states:
+        if _aborted(view):
+            return t, "aborted"
+        if view.images and not (bad_image and bad_image in view.images):
+            return t, "taken back (the template left the faulty image)"
+    return None
+
+
+@rule(
+    "timeline",
+    "release_stopped",
+    {"rollout": STRING, "good_image": STRING, "bad_image": STRING},
+    required=("rollout", "good_image", "bad_image"),
+)
+def release_stopped(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
+    """The faulty release was stopped before it became stable: aborted, or its template taken
+    back (undo, set image, re-apply) — every path that halts it counts."""
+    release = find_release(inputs, params)
+    if isinstance(release, Outcome):
+        return release
+    evidence = _evidence(inputs, params["rollout"])
+    bad = params["bad_image"]
+    promoted = next(
+        (t for t, view in release.states if _done(view, bad)),
+        None,
+    )
+    stop = stopped_at(release, bad)
+    at = release.at
+    if stop is not None and (promoted is None or stop[0] <= promoted):
+        return Outcome.passed(
+            f"{stop[1]} at {at(stop[0])} (released at {at(release.start)})", evidence
+        )
+    if promoted is not None:
+        return Outcome.failed(
+            f"the faulty release became stable and Healthy at {at(promoted)} "
+            f"(released at {at(release.start)}) without being stopped first",
+            evidence,
+        )
+    return Outcome.pending(
+        f"the faulty release is still running: {release.states[-1][1].summary()}", evidence
+    )
+
+
 def incident_start(release: Release, good_image: str) -> float:
     """When the incident began: the Rollout's last entry into Paused on the faulty release
     before anyone aborted it (the staged stop at 50%), else the release itself."""
     start, was_paused = release.start, False
     for t, view in release.states:
-        aborted = view.aborted or view.condition("Progressing").get("reason") == "RolloutAborted"
-        if aborted or _done(view, good_image):
+        if _aborted(view) or _done(view, good_image):
             break
         paused = view.phase == "Paused" and view.observed_current
         if paused and not was_paused:

@@ -20,7 +20,7 @@ from checker import Status
 pytestmark = pytest.mark.slow
 
 LAB = "rollback-drill"
-DRILL_CHECKS = ("incident-aborted", "rolled-back", "time-to-recover")
+DRILL_CHECKS = ("incident-stopped", "rolled-back", "time-to-recover")
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +62,6 @@ def test_staged_incident_then_solve_scores_full_marks(harness: LabHarness) -> No
     assert submitted.mode == "offline"
     assert_full_marks(submitted)
     seen = statuses(result)
-    assert "aborted at" in seen["incident-aborted"][1]
+    assert seen["incident-stopped"][1].startswith("aborted at")
     assert "back on rollout-lab/task-agent:v1" in seen["rolled-back"][1]
     assert "after the incident began" in seen["time-to-recover"][1]

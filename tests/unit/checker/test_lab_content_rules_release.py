@@ -126,3 +126,28 @@ def test_a_slow_recovery_fails_and_no_recovery_waits() -> None:
     assert "300" not in observed  # the bound is not printed
     assert _drill(*STAGED, ABORTED)[0] is Status.PENDING
     assert _drill((0, _healthy(V1, H1)))[0] is Status.PENDING
+
+
+def _stopped(*states: tuple[float, dict[str, Any]]) -> tuple[Status, str]:
+    outcome = RULES["timeline.release_stopped"].fn(
+        RuleInputs(timeline=_timeline(*states), namespace="lab"),
+        {"rollout": "agent", "good_image": V1, "bad_image": V4},
+    )
+    return outcome.status, outcome.observed
+
+
+def test_an_abort_or_a_taken_back_template_both_stop_the_release() -> None:
+    assert _stopped(*STAGED, ABORTED) == (Status.PASSED, "aborted at +20s (released at +10s)")
+    undone = rollout_object(V1, pod_hash=H1, stable=H1, phase="Progressing", generation=3)
+    status, observed = _stopped(*STAGED, (18, undone), (25, _healthy(V1, H1, generation=3)))
+    assert status is Status.PASSED
+    assert observed.startswith("taken back (the template left the faulty image) at +18s")
+
+
+def test_a_release_that_became_stable_was_not_stopped() -> None:
+    full = rollout_object(V4, pod_hash=H2, stable=H2, phase="Healthy", generation=2)
+    status, observed = _stopped(*STAGED, (30, full))
+    assert status is Status.FAILED
+    assert "became stable and Healthy at +30s (released at +10s) without being stopped" in observed
+    assert _stopped(*STAGED)[0] is Status.PENDING
+    assert _stopped((0, _healthy(V1, H1)))[0] is Status.PENDING
