@@ -65,3 +65,18 @@ def test_staged_incident_then_solve_scores_full_marks(harness: LabHarness) -> No
     assert seen["incident-stopped"][1].startswith("aborted at")
     assert "back on rollout-lab/task-agent:v1" in seen["rolled-back"][1]
     assert "after the incident began" in seen["time-to-recover"][1]
+
+
+def test_undo_without_an_abort_is_also_a_full_recovery(harness: LabHarness) -> None:
+    session = harness.open("undo-only")  # same namespace: the Rollout is Healthy on v1 again
+    try:
+        drill = _drill_module(harness)
+        drill["stage_incident"](session, traffic=False)
+        session.action("undo")
+        session.wait_phase("Healthy", timeout=120)
+        result = session.check(deadline=30)
+    finally:
+        session.close()
+    assert_full_marks(result)
+    seen = statuses(result)
+    assert seen["incident-stopped"][1].startswith("taken back (the template left the faulty image)")
