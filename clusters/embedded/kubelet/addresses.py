@@ -1,9 +1,10 @@
 """Pod IPs: loopback addresses unique among live pods, and among clusters on one machine.
 
 Linux routes all of 127.0.0.0/8 to the loopback device, so each pod can listen on its own
-address. Each kubelet leases one /24 block (127.B.C.0/24, B >= 1) through an exclusive lock
-file, so two embedded clusters on the same machine (parallel test runs, a second lab) never
-hand out the same pod IP; the lock dies with the process, so a crash frees the block.
+address. Each kubelet leases one /24 block (127.B.C.0/24 with B >= 16, away from the 127.0
+and 127.1 addresses other tools like to use) through an exclusive lock file, so two embedded
+clusters on one machine (parallel test runs, a second lab) never hand out the same pod IP;
+the lock dies with the process, so a crash frees the block.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ __all__ = [
 ]
 
 BLOCK_SIZE = 254  # .1 .. .254 of a /24
-_BLOCKS = 254 * 256
+FIRST_OCTET = 16
+_BLOCKS = (255 - FIRST_OCTET) * 256
 
 
 def default_lease_dir() -> Path:
@@ -48,7 +50,7 @@ class SubnetLease:
                 handle.close()
                 continue
             self._handle = handle
-            self.prefix = f"127.{1 + block // 256}.{block % 256}"
+            self.prefix = f"127.{FIRST_OCTET + block // 256}.{block % 256}"
             return
         raise RuntimeError(f"every pod address block under {self.lease_dir} is leased")
 

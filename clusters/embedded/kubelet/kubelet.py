@@ -38,6 +38,7 @@ _log = logging.getLogger(__name__)
 
 NODE_NAME = "rollout-lab-node"
 HOST_IP = "127.0.0.1"
+RELEASED_MEMORY = 1000
 
 
 class ProcessKubelet:
@@ -75,6 +76,7 @@ class ProcessKubelet:
         self._workers: dict[str, PodWorker] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._released: dict[str, None] = {}  # uids already reported terminated, oldest first
         orphans = reap_orphans(self.state_dir / "pods")
         if orphans:
             _log.warning("killed %d pod process group(s) left by a previous run", len(orphans))
@@ -105,7 +107,8 @@ class ProcessKubelet:
         worker = self._workers.get(uid)
         if metadata.get("deletionTimestamp"):
             if worker is None:
-                self._report_terminated(pod)
+                if uid not in self._released:
+                    self._report_terminated(pod)
             elif worker.terminating is None:
                 worker.update(pod)
                 worker.terminating = self._spawn(self._terminate(uid, worker))
@@ -156,7 +159,12 @@ class ProcessKubelet:
         return task
 
     def _report_terminated(self, pod: dict[str, Any]) -> None:
+        """Tell the API server the pod may go, once per uid: a late event for it must not
+        remove the files of a new pod that took its name."""
         namespace, name = self._ns_name(pod)
+        self._released[str(pod["metadata"].get("uid", ""))] = None
+        while len(self._released) > RELEASED_MEMORY:
+            del self._released[next(iter(self._released))]
         self._remove_files(pod)
         try:
             self.reporter.pod_terminated(namespace, name, str(pod["metadata"].get("uid", "")))

@@ -158,15 +158,15 @@ def test_qos_class_from_requests_and_limits():
 
 def test_each_kubelet_leases_its_own_address_block_until_released(tmp_path):
     first, second = SubnetLease(tmp_path), SubnetLease(tmp_path)
-    assert (first.prefix, second.prefix) == ("127.1.0", "127.1.1")
+    assert (first.prefix, second.prefix) == ("127.16.0", "127.16.1")
     first.release()
     third = SubnetLease(tmp_path)
-    assert third.prefix == "127.1.0"
+    assert third.prefix == "127.16.0"
     allocator = PodIPAllocator(third.prefix)
-    assert [allocator.allocate(uid) for uid in ("a", "b")] == ["127.1.0.1", "127.1.0.2"]
+    assert [allocator.allocate(uid) for uid in ("a", "b")] == ["127.16.0.1", "127.16.0.2"]
     allocator.release("a")
-    assert allocator.allocate("c") == "127.1.0.3", "freed addresses are reused last"
-    assert allocator.allocate("b") == "127.1.0.2" and allocator.get("a") is None
+    assert allocator.allocate("c") == "127.16.0.3", "freed addresses are reused last"
+    assert allocator.allocate("b") == "127.16.0.2" and allocator.get("a") is None
     second.release()
     third.release()
 

@@ -192,3 +192,23 @@ def test_port_mapped_pods_share_a_port_on_127_0_0_1_behind_their_pod_ips(
             await kubelet.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_a_late_deletion_event_does_not_touch_a_new_pod_of_the_same_name(
+    catalog, reporter, tmp_path
+):
+    old, new = make_pod("web"), make_pod("web")
+
+    async def scenario(kubelet):
+        await kubelet.sync_pod(old)
+        await reporter.wait(lambda: reporter.statuses.get("web"))
+        old["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+        await kubelet.sync_pod(old)
+        await reporter.wait(lambda: reporter.terminated == ["web"])
+        await kubelet.sync_pod(new)
+        await reporter.wait(lambda: "running" in reporter.container("web")["state"])
+        await kubelet.sync_pod(old)  # a late MODIFIED event of the old object
+        assert reporter.terminated == ["web"]
+        assert (tmp_path / "logs" / "demo" / "web" / "app" / "0.log").exists()
+
+    run(scenario, catalog, reporter, tmp_path)
