@@ -22,6 +22,7 @@ __all__ = [
     "PodIPAllocator",
     "SubnetLease",
     "default_lease_dir",
+    "listening_prefixes",
     "loopback_block_error",
 ]
 
@@ -49,8 +50,12 @@ class SubnetLease:
             except OSError:
                 handle.close()
                 continue
+            prefix = f"127.{FIRST_OCTET + block // 256}.{block % 256}"
+            if prefix in listening_prefixes():
+                handle.close()  # someone listens there already (an orphan, a foreign tool)
+                continue
             self._handle = handle
-            self.prefix = f"127.{FIRST_OCTET + block // 256}.{block % 256}"
+            self.prefix = prefix
             return
         raise RuntimeError(f"every pod address block under {self.lease_dir} is leased")
 
@@ -86,6 +91,23 @@ class PodIPAllocator:
 
     def get(self, uid: str) -> str | None:
         return self._in_use.get(uid)
+
+
+def listening_prefixes(table: Path = Path("/proc/net/tcp")) -> set[str]:
+    """The /24 prefixes (`127.B.C`) with a listening TCP socket; empty where unknown."""
+    try:
+        lines = table.read_text().splitlines()[1:]
+    except OSError:
+        return set()
+    prefixes = set()
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 4 or fields[3] != "0A":  # 0A = LISTEN
+            continue
+        packed = bytes.fromhex(fields[1].split(":")[0])[::-1]  # little-endian IPv4
+        if len(packed) == 4:
+            prefixes.add(".".join(str(part) for part in packed[:3]))
+    return prefixes
 
 
 def loopback_block_error(prefix: str) -> str | None:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import base64
+import socket
 
 import pytest
 
 from clusters.embedded.kubelet import ImageCatalog, UnsupportedCommand
-from clusters.embedded.kubelet.addresses import PodIPAllocator, SubnetLease, loopback_block_error
+from clusters.embedded.kubelet.addresses import (
+    PodIPAllocator,
+    SubnetLease,
+    listening_prefixes,
+    loopback_block_error,
+)
 from clusters.embedded.kubelet.context import BackOff
 from clusters.embedded.kubelet.environment import ConfigError, container_environment
 from clusters.embedded.kubelet.images import normalize_image
@@ -158,17 +164,32 @@ def test_qos_class_from_requests_and_limits():
 
 def test_each_kubelet_leases_its_own_address_block_until_released(tmp_path):
     first, second = SubnetLease(tmp_path), SubnetLease(tmp_path)
-    assert (first.prefix, second.prefix) == ("127.16.0", "127.16.1")
+    assert first.prefix != second.prefix
+    assert all(lease.prefix.startswith("127.") for lease in (first, second))
     first.release()
     third = SubnetLease(tmp_path)
-    assert third.prefix == "127.16.0"
+    assert third.prefix == first.prefix
     allocator = PodIPAllocator(third.prefix)
-    assert [allocator.allocate(uid) for uid in ("a", "b")] == ["127.16.0.1", "127.16.0.2"]
+    p = third.prefix
+    assert [allocator.allocate(uid) for uid in ("a", "b")] == [f"{p}.1", f"{p}.2"]
     allocator.release("a")
-    assert allocator.allocate("c") == "127.16.0.3", "freed addresses are reused last"
-    assert allocator.allocate("b") == "127.16.0.2" and allocator.get("a") is None
+    assert allocator.allocate("c") == f"{p}.3", "freed addresses are reused last"
+    assert allocator.allocate("b") == f"{p}.2" and allocator.get("a") is None
     second.release()
     third.release()
+
+
+def test_a_block_where_something_already_listens_is_skipped(tmp_path):
+    probe = SubnetLease(tmp_path)
+    taken = probe.prefix
+    probe.release()
+    with socket.socket() as squatter:
+        squatter.bind((f"{taken}.7", 0))
+        squatter.listen()
+        assert taken in listening_prefixes()
+        lease = SubnetLease(tmp_path)
+        assert lease.prefix != taken
+        lease.release()
 
 
 def test_unusable_pod_address_blocks_are_explained():
