@@ -130,7 +130,11 @@ class ServiceProxy:
                 raise RuntimeError("the Service proxy is closed")
             await self._sync(list(services), list(endpoints))
 
-    async def _sync(self, services: list[dict[str, Any]], endpoints: list[dict[str, Any]]) -> None:
+    @staticmethod
+    def _desired(
+        services: list[dict[str, Any]], endpoints: list[dict[str, Any]]
+    ) -> tuple[dict[PortKey, list[Address]], dict[int, PortKey], dict[tuple[str, str], str]]:
+        """(backends per Service port, NodePort -> Service port, clusterIP per Service)."""
         by_service: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for obj in endpoints:
             meta = obj.get("metadata") or {}
@@ -139,14 +143,15 @@ class ServiceProxy:
                 name = (meta.get("labels") or {}).get("kubernetes.io/service-name", "")
             by_service.setdefault((meta.get("namespace", "default"), name), []).append(obj)
         wanted: dict[PortKey, list[Address]] = {}
-        wanted_node_ports: dict[int, PortKey] = {}
-        table: dict[str, dict[str, Any]] = {}
+        node_ports: dict[int, PortKey] = {}
+        cluster_ips: dict[tuple[str, str], str] = {}
         for service in services:
             meta, spec = service.get("metadata") or {}, service.get("spec") or {}
             namespace, name = meta.get("namespace", "default"), meta.get("name", "")
             kind = spec.get("type") or "ClusterIP"
             if kind == "ExternalName" or spec.get("clusterIP") == "None":
                 continue
+            cluster_ips[(namespace, name)] = spec.get("clusterIP") or ""
             for port in spec.get("ports") or []:
                 if (port.get("protocol") or "TCP") != "TCP":
                     continue
@@ -157,13 +162,16 @@ class ServiceProxy:
                     for backend in endpoint_backends(obj, port.get("name"))
                 ]
                 if kind in ("NodePort", "LoadBalancer") and port.get("nodePort"):
-                    wanted_node_ports[int(port["nodePort"])] = key
+                    node_ports[int(port["nodePort"])] = key
+        return wanted, node_ports, cluster_ips
+
+    async def _sync(self, services: list[dict[str, Any]], endpoints: list[dict[str, Any]]) -> None:
+        wanted, wanted_node_ports, cluster_ips = self._desired(services, endpoints)
         for key in [k for k in self._internal if k not in wanted]:
             self._internal.pop(key).close()
             self._backends.pop(key, None)
-        for number in [
-            n for n, (k, _) in self._node_ports.items() if wanted_node_ports.get(n) != k
-        ]:
+        stale = [n for n, (k, _) in self._node_ports.items() if wanted_node_ports.get(n) != k]
+        for number in stale:
             self._node_ports.pop(number)[1].close()
         for key, addresses in wanted.items():
             self._backends.setdefault(key, _Backends()).addresses = addresses
@@ -175,18 +183,13 @@ class ServiceProxy:
                     self._node_ports[number] = (key, await self._listen(key, number))
                 except OSError as error:
                     _log.warning("cannot open NodePort %s for %s/%s: %s", number, *key[:2], error)
+        table: dict[str, dict[str, Any]] = {}
         for key in wanted:
             address = self.service_address(*key)
             if address is None:
                 continue
-            service = next(
-                s
-                for s in services
-                if (s["metadata"].get("namespace", "default"), s["metadata"].get("name")) == key[:2]
-            )
             entry = table.setdefault(
-                service_fqdn(key[1], key[0]),
-                {"clusterIP": (service.get("spec") or {}).get("clusterIP") or "", "ports": {}},
+                service_fqdn(key[1], key[0]), {"clusterIP": cluster_ips[key[:2]], "ports": {}}
             )
             entry["ports"][str(key[2])] = {"host": address[0], "port": address[1]}
         if table != self._published:
