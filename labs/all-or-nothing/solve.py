@@ -6,6 +6,7 @@ cell (labs/runtime/lifecycle.py loads this file by path); `session` is a `LabSes
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 DEPLOYMENT = "deployment/agent"
@@ -24,8 +25,12 @@ def wait_rolled_out(session: Any, timeout: float = 120) -> None:
     _run(session, "rollout", "status", DEPLOYMENT, f"--timeout={int(timeout)}s")
 
 
-def solve(session: Any, *, timeout: float = 120, traffic: bool = True) -> None:
-    """Drive the lab to its end state: v3 rolled out to every pod, then undone back to v1."""
+def solve(
+    session: Any, *, timeout: float = 120, traffic: bool = True, observe_seconds: float = 4.0
+) -> None:
+    """Drive the lab to its end state: v3 rolled out to every pod, then undone back to v1.
+
+    With traffic, it waits `observe_seconds` on v3 (as a learner watching the traffic view)."""
     session.workspace.use_solution()
     applied = session.apply()
     if not applied.ok:
@@ -36,5 +41,7 @@ def solve(session: Any, *, timeout: float = 120, traffic: bool = True) -> None:
         session.wait_for_traffic()
     _run(session, "set", "image", DEPLOYMENT, f"agent={NEW_IMAGE}")
     wait_rolled_out(session, timeout)
+    if traffic:
+        time.sleep(observe_seconds)
     _run(session, "rollout", "undo", DEPLOYMENT)
     wait_rolled_out(session, timeout)

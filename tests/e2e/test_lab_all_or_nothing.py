@@ -17,6 +17,7 @@ from lab_content_support import (
 )
 
 from checker import Status
+from labs.runtime.traffic import VersionRates, read_series
 
 pytestmark = pytest.mark.slow
 
@@ -53,11 +54,12 @@ def test_starter_fails_fleet_size_and_live_checks_wait(harness: LabHarness) -> N
 def test_solution_and_solve_score_full_marks(harness: LabHarness) -> None:
     session = harness.open("solved")
     try:
-        harness.solver()(session)
+        harness.solver()(session, observe_seconds=6)
         session.stop_traffic()
         result = session.check(deadline=30)
         submitted = bundle_result(session, harness.root)
         history = session.kubectl("rollout", "history", "deployment/agent")
+        series = read_series(session.traffic_series_path(), bucket=3600)
     finally:
         session.stop_traffic()
         session.close()
@@ -70,6 +72,14 @@ def test_solution_and_solve_score_full_marks(harness: LabHarness) -> None:
     assert "revision" not in seen["recovered"][1]  # dated from the recorded scaling Events
     assert "3 of 3 updated, 3 available" in seen["fleet-available"][1]
     assert history.ok and "3" in history.text()
+    # the lesson itself: v3 reached users, answered without errors, and flagged more tasks urgent
+    rates: dict[str, VersionRates] = {}
+    for point in series:
+        for version, seen_rates in point.versions.items():
+            rates.setdefault(version, VersionRates()).add(seen_rates.__dict__)
+    assert rates["v3"].tasks >= 30, rates
+    assert rates["v3"].errors == 0 and rates["v1"].errors == 0
+    assert rates["v3"].urgent_ratio > rates["v1"].urgent_ratio, rates
 
 
 def _clear_namespace(harness: LabHarness) -> None:
