@@ -17,6 +17,7 @@ _EXPORTS = {
     "LabCluster": "cluster",
     "LabStatus": "lifecycle",
     "find_solver": "lifecycle",
+    "lab_function": "lifecycle",
     "lab_statuses": "lifecycle",
     "reset_lab": "lifecycle",
     "solve_lab": "lifecycle",

@@ -19,7 +19,14 @@ from labs.runtime.progress import ProgressStore, ProgressSummary
 from labs.runtime.session import LabSession
 from labs.runtime.workspace import Workspace
 
-__all__ = ["LabStatus", "find_solver", "lab_statuses", "reset_lab", "solve_lab"]
+__all__ = [
+    "LabStatus",
+    "find_solver",
+    "lab_function",
+    "lab_statuses",
+    "reset_lab",
+    "solve_lab",
+]
 
 Solver = Callable[[LabSession], Any]
 
@@ -30,19 +37,27 @@ RESET_KINDS = (
 )
 
 
+def lab_function(lab_id: str, name: str, labs_root: Path = LABS_ROOT) -> Callable[..., Any] | None:
+    """Function `name` of `labs/<id>/solve.py` (e.g. `solve`, `stage_incident`), or None."""
+    script = labs_root / lab_id / "solve.py"
+    if not script.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(
+        f"rollout_lab_solve_{lab_id.replace('-', '_')}", script
+    )
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    function = getattr(module, name, None)
+    return function if callable(function) else None
+
+
 def find_solver(lab_id: str, labs_root: Path = LABS_ROOT) -> Solver | None:
     """`solve(session)` from `labs/<id>/solve.py`, else a built-in one, else None."""
-    script = labs_root / lab_id / "solve.py"
-    if script.is_file():
-        spec = importlib.util.spec_from_file_location(
-            f"rollout_lab_solve_{lab_id.replace('-', '_')}", script
-        )
-        if spec is not None and spec.loader is not None:
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            solver = getattr(module, "solve", None)
-            if callable(solver):
-                return solver  # type: ignore[no-any-return]
+    solver = lab_function(lab_id, "solve", labs_root)
+    if solver is not None:
+        return solver
     from labs.runtime.solvers import BUILTIN_SOLVERS
 
     return BUILTIN_SOLVERS.get(lab_id)

@@ -18,8 +18,11 @@ __all__ = [
     "SOLVE",
     "cluster_summary",
     "open_lab",
+    "quiz_explanations",
     "readiness_check",
+    "run_lab_script",
     "show_check",
+    "show_quiz",
     "show_rollout",
     "show_traffic",
     "solve_path",
@@ -139,3 +142,30 @@ def readiness_check(kubeconfig: Path | None = None) -> str:
     if passed == len(results):
         lines.append("Full marks: your lab is ready. Open notebooks/01-all-or-nothing.ipynb next.")
     return "\n".join(lines)
+
+
+def show_quiz(lab: LabSession) -> Any:
+    """The quiz view: choices per question, saved to your answers.yaml and checked."""
+    from labs.widgets.quiz_view import QuizWidget
+
+    return QuizWidget(lab)
+
+
+def quiz_explanations(lab: LabSession) -> str:
+    """Explanations of the questions you have answered (nothing for unanswered ones)."""
+    from labs.runtime.quiz import explanations
+
+    feedback = explanations(lab)
+    if not feedback:
+        return "Answer a question to see its explanation."
+    return "\n\n".join(f"{question}: {text}" for question, text in feedback.items())
+
+
+def run_lab_script(lab: LabSession, name: str, **kwargs: Any) -> Any:
+    """Run a helper the lab ships in its `solve.py` (e.g. the drill's `stage_incident`)."""
+    from labs.runtime.lifecycle import lab_function
+
+    function = lab_function(lab.lab_id, name)
+    if function is None:
+        raise LookupError(f"labs/{lab.lab_id}/solve.py has no {name}()")
+    return function(lab, **kwargs)
