@@ -29,6 +29,7 @@ from clusters.embedded.rollouts.replicas import (
     rs_counts,
 )
 from clusters.embedded.rollouts.replicasets import (
+    creation_key,
     reconcile_revision_history,
     remove_scale_down_deadline,
     revision_of,
@@ -120,7 +121,7 @@ def _scale_down_old(p: RolloutPass) -> bool:
     if sum(rs_spec(rs) for rs in active) == 0:
         return False
     scaled = 0
-    for rs in sorted(active, key=lambda r: r["metadata"].get("creationTimestamp", "")):
+    for rs in sorted(active, key=creation_key):
         if rs_spec(rs) != rs_available(rs):
             scaled += rs_spec(rs) - rs_available(rs)
             scale_rs(p, rs, rs_available(rs))

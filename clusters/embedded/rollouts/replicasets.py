@@ -31,6 +31,7 @@ __all__ = [
     "add_scale_down_deadline",
     "classify",
     "create_new_rs",
+    "creation_key",
     "deadline_remaining",
     "has_deadline",
     "reconcile_revision_history",
@@ -79,6 +80,15 @@ def rs_spec(rs: dict[str, Any] | None) -> int:
 
 def rs_available(rs: dict[str, Any] | None) -> int:
     return int(((rs or {}).get("status") or {}).get("availableReplicas") or 0)
+
+
+def creation_key(rs: dict[str, Any]) -> tuple[str, int]:
+    """Creation order: the timestamp (second precision on the API), then the revision the RS
+    was created with, so RSs made within one second still order as they were made."""
+    annotations = rs["metadata"].get("annotations") or {}
+    numbers = [annotations.get(REVISION, "0"), *annotations.get(REVISION_HISTORY, "").split(",")]
+    first = min((int(n) for n in numbers if n.isdigit()), default=0)
+    return str(rs["metadata"].get("creationTimestamp", "")), first
 
 
 def has_deadline(rs: dict[str, Any] | None) -> bool:
@@ -140,7 +150,7 @@ def classify(p: RolloutPass) -> None:
     p.all_rs = _owned(p)
     template = p.spec.get("template") or {}
     wanted = template_hash(template, _collisions(p))
-    by_creation = sorted(p.all_rs, key=lambda rs: rs["metadata"].get("creationTimestamp", ""))
+    by_creation = sorted(p.all_rs, key=creation_key)
     p.new_rs = next((rs for rs in by_creation if rs_hash(rs) == wanted), None)
     if p.new_rs is None:
         for rs in by_creation:
@@ -365,7 +375,7 @@ def reconcile_revision_history(p: RolloutPass, others: list[dict[str, Any]]) -> 
     ]
     if len(idle) <= limit:
         return
-    idle.sort(key=lambda rs: rs["metadata"].get("creationTimestamp", ""))
+    idle.sort(key=creation_key)
     for rs in idle[: len(idle) - limit]:
         if rs["metadata"].get("deletionTimestamp"):
             continue

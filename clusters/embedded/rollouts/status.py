@@ -23,6 +23,7 @@ from clusters.embedded.rollouts.pause import apply_pause_status, is_aborted
 from clusters.embedded.rollouts.phase import rollout_phase
 from clusters.embedded.rollouts.replicasets import (
     DESIRED_REPLICAS,
+    creation_key,
     has_deadline,
     revision_of,
     rs_available,
@@ -98,18 +99,13 @@ def rollback_within_window(p: RolloutPass) -> bool:
     """Going back to an RS inside `rollbackWindow.revisions` of the stable one."""
     if p.new_rs is None or p.stable_rs is None:
         return False
-    created = p.new_rs["metadata"].get("creationTimestamp", "")
-    stable_created = p.stable_rs["metadata"].get("creationTimestamp", "")
+    created, stable_created = creation_key(p.new_rs), creation_key(p.stable_rs)
     if not created < stable_created:
         return False
     revisions = int((p.spec.get("rollbackWindow") or {}).get("revisions") or 0)
     if revisions <= 0:
         return False
-    between = sum(
-        1
-        for rs in p.all_rs
-        if created < rs["metadata"].get("creationTimestamp", "") < stable_created
-    )
+    between = sum(1 for rs in p.all_rs if created < creation_key(rs) < stable_created)
     return between < revisions
 
 

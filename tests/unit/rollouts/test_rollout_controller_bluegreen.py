@@ -11,7 +11,6 @@ from test_rollout_controller_harness import (
 )
 
 MANAGED_BY = "argo-rollouts.argoproj.io/managed-by-rollouts"
-SVC_RT = None
 
 
 def _svc(c: Cluster, name: str) -> dict:
@@ -24,7 +23,7 @@ def test_update_switches_active_in_one_pass_and_delays_old_scale_down():
     async def scenario():
         async with Cluster() as c:
             c.create(service("ro-active", "ro"))
-            c.create(bluegreen_rollout(replicas=2, scaleDownDelaySeconds=10))
+            c.create(bluegreen_rollout(replicas=2, scaleDownDelaySeconds=100))
             await c.wait(lambda: c.healthy() and c.status()["blueGreen"].get("activeSelector"))
             (h1,) = c.replicasets()
             active = _svc(c, "ro-active")
@@ -37,9 +36,11 @@ def test_update_switches_active_in_one_pass_and_delays_old_scale_down():
             status = c.status()
             assert status["stableRS"] == h2
             assert status["replicas"] == 4 and status["availableReplicas"] == 2
-            old = c.replicasets()[h1]
-            assert "scale-down-deadline" in old["metadata"]["annotations"]
-            assert old["spec"]["replicas"] == 2
+            await c.wait(
+                lambda: "scale-down-deadline" in c.replicasets()[h1]["metadata"]["annotations"],
+                what="old RS annotated by the pass after the switch",
+            )
+            assert c.replicasets()[h1]["spec"]["replicas"] == 2
             await c.wait(lambda: c.sizes()[h1] == 0, what="old RS scaled down after delay")
             assert "scale-down-deadline" not in c.replicasets()[h1]["metadata"]["annotations"]
             reasons = c.reasons()
@@ -90,6 +91,13 @@ def test_manual_promotion_with_preview_replica_count():
                 3,
                 1,
                 2,
+            )
+            await c.wait(
+                lambda: any(
+                    k["type"] == "Paused" and k["status"] == "True"
+                    for k in c.status()["conditions"]
+                ),
+                what="Paused condition written by the next pass",
             )
             c.promote()
             await c.wait(c.healthy, what="healthy after promote")

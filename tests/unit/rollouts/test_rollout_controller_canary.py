@@ -31,8 +31,15 @@ def test_initial_deploy_sets_replicas_skips_steps_and_is_healthy():
             assert conds["Healthy"]["status"] == "True"
             assert conds["Available"]["status"] == "True"
             assert conds["Progressing"]["reason"] == "NewReplicaSetAvailable"
-            assert c.reasons()[:3] == ["RolloutAddedToInformer", "RolloutUpdated", "NewReplicaSetCreated"]
-            assert ("RolloutCompleted", f"Rollout completed update to revision 1 ({h1}): Initial deploy") in c.events()
+            assert c.reasons()[:3] == [
+                "RolloutAddedToInformer",
+                "RolloutUpdated",
+                "NewReplicaSetCreated",
+            ]
+            assert (
+                "RolloutCompleted",
+                f"Rollout completed update to revision 1 ({h1}): Initial deploy",
+            ) in c.events()
 
     run(scenario())
 
@@ -67,9 +74,14 @@ def test_update_pause_abort_retry_promote_sequence():
             print(c.events())
             step1 = "Rollout step 1/2 completed (setWeight: 50)"
             assert c.event_count("RolloutStepCompleted", step1) == 2  # before and after the abort
-            assert c.event_count("RolloutStepCompleted", "Rollout step 2/2 completed (pause: 3s)") == 1
+            assert (
+                c.event_count("RolloutStepCompleted", "Rollout step 2/2 completed (pause: 3s)") == 1
+            )
             assert "RolloutAborted" in reasons and "RolloutResumed" in reasons
             completed = [m for r, m in c.events() if r == "RolloutCompleted"]
-            assert completed[-1] == f"Rollout completed update to revision 2 ({h2}): Completed all 2 canary steps"
+            assert (
+                completed[-1]
+                == f"Rollout completed update to revision 2 ({h2}): Completed all 2 canary steps"
+            )
 
     run(scenario())
