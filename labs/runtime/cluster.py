@@ -142,7 +142,7 @@ class LabCluster:
             if error.status != 404:
                 raise
         try:
-            core.create_namespace({"metadata": {"name": namespace}})
+            core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
         except client.ApiException as error:
             if error.status != 409:
                 raise

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from checker import (
     GradeRequest,
@@ -198,7 +198,9 @@ class LabSession:
         )
         if not static:
             request.snapshot_source = self._snapshot
-            request.timeline_source = self._timeline
+            # Read again on every poll: the recorder may write the file while checks wait.
+            # No file yet means no timeline, as the engine expects from a missing source.
+            request.timeline_source = cast(Callable[[], Timeline], self._timeline)
         result = grade(request)
         for check in result.checks:
             if check.status is Status.FAILED:

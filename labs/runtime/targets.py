@@ -93,7 +93,8 @@ def _workload(cluster: LabCluster, namespace: str) -> dict[str, Any] | None:
     rollouts = custom.list_namespaced_custom_object(
         "argoproj.io", "v1alpha1", namespace, "rollouts"
     )
-    items = rollouts.get("items") or []
+    items = rollouts.get("items") if isinstance(rollouts, dict) else None
+    items = items or []
     if items:
         return dict(items[0])
     deployments = client.AppsV1Api(api).list_namespaced_deployment(namespace)

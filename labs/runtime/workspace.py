@@ -126,7 +126,7 @@ class Workspace:
     def use_solution(self) -> list[Path]:
         """Overwrite the workspace files with the reference solution (the solve path)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        written = []
+        written: list[Path] = []
         if not self.solution_dir.is_dir():
             return written
         for source in sorted(self.solution_dir.rglob("*")):

@@ -133,7 +133,8 @@ def _plot(model: TrafficViewModel, field: int, title: str, y_max: float, fmt: st
         f'<text x="{left + inner_w - 20}" y="{height - 4}" font-size="9">now</text>',
     ]
     for index, line in enumerate(model.versions):
-        points = [(x(s[0]), y(s[field])) for s in line.series if s[field] is not None]
+        values = [(s[0], s[field]) for s in line.series]
+        points = [(x(ago), y(value)) for ago, value in values if value is not None]
         if not points:
             continue
         dash = _DASHES[index % len(_DASHES)]
