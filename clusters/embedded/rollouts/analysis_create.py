@@ -110,17 +110,21 @@ def _rollout_args(p: RolloutPass, args: list[dict[str, Any]]) -> list[dict[str, 
     return out
 
 
-def _merge_args(templates: list[dict[str, Any]], rollout_args: list[dict[str, Any]]) -> list:
+def _merge_args(
+    templates: list[dict[str, Any]], rollout_args: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Template args merged by name (conflicting values refused), then the rollout's values
+    for the names the templates declare; every arg must end with a value."""
     merged: dict[str, dict[str, Any]] = {}
     for template in templates:
         for arg in (template.get("spec") or {}).get("args") or []:
             prior = merged.get(arg["name"])
             value = arg.get("value")
-            known = prior is not None and prior.get("value") is not None
-            if known and value is not None and prior["value"] != value:
+            earlier = None if prior is None else prior.get("value")
+            if earlier is not None and value is not None and earlier != value:
                 raise AnalysisBuildError(
                     f"Argument `{arg['name']}` specified multiple times with different "
-                    f"values: '{prior['value']}', '{value}'"
+                    f"values: '{earlier}', '{value}'"
                 )
             if prior is None or (prior.get("value") is None and prior.get("valueFrom") is None):
                 merged[arg["name"]] = copy.deepcopy(arg)
@@ -141,11 +145,10 @@ def _named_rules(
         rules += copy.deepcopy((template.get("spec") or {}).get(key) or [])
     seen: set[str] = set()
     for rule in rules:
-        if rule.get("metricName") in seen:
-            raise AnalysisBuildError(
-                f"two {label} metric rules have the same name '{rule.get('metricName')}'"
-            )
-        seen.add(rule.get("metricName"))
+        name = str(rule.get("metricName", ""))
+        if name in seen:
+            raise AnalysisBuildError(f"two {label} metric rules have the same name '{name}'")
+        seen.add(name)
     return rules
 
 

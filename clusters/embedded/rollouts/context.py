@@ -8,7 +8,7 @@ from typing import Any
 
 from clusters.embedded.clock import Clock
 from clusters.embedded.events import EventRecorder
-from clusters.embedded.resources import find_plural
+from clusters.embedded.resources import ResourceType, find_plural
 
 __all__ = [
     "ANALYSISRUNS",
@@ -24,13 +24,21 @@ __all__ = [
     "strategy_of",
 ]
 
-ROLLOUTS = find_plural("argoproj.io", "v1alpha1", "rollouts")
-ANALYSISRUNS = find_plural("argoproj.io", "v1alpha1", "analysisruns")
-ANALYSISTEMPLATES = find_plural("argoproj.io", "v1alpha1", "analysistemplates")
-CLUSTERANALYSISTEMPLATES = find_plural("argoproj.io", "v1alpha1", "clusteranalysistemplates")
-REPLICASETS = find_plural("apps", "v1", "replicasets")
-SERVICES = find_plural("", "v1", "services")
-PODS = find_plural("", "v1", "pods")
+
+def _served(group: str, version: str, plural: str) -> ResourceType:
+    found = find_plural(group, version, plural)
+    if found is None:
+        raise LookupError(f"{plural}.{group}/{version} is not a served resource")
+    return found
+
+
+ROLLOUTS = _served("argoproj.io", "v1alpha1", "rollouts")
+ANALYSISRUNS = _served("argoproj.io", "v1alpha1", "analysisruns")
+ANALYSISTEMPLATES = _served("argoproj.io", "v1alpha1", "analysistemplates")
+CLUSTERANALYSISTEMPLATES = _served("argoproj.io", "v1alpha1", "clusteranalysistemplates")
+REPLICASETS = _served("apps", "v1", "replicasets")
+SERVICES = _served("", "v1", "services")
+PODS = _served("", "v1", "pods")
 
 
 def strategy_of(rollout: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -5,6 +5,7 @@ the start of a pass, the InvalidSpec condition, and the diff-only status write."
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from clusters.embedded.rollouts import events as ev
@@ -46,7 +47,7 @@ __all__ = [
 _KEEP_FALSY = {"currentStepIndex", "canary", "blueGreen"}
 
 
-def _count(rs_list: list[dict[str, Any] | None], key: str) -> int:
+def _count(rs_list: Sequence[dict[str, Any] | None], key: str) -> int:
     return sum(int(((rs or {}).get("status") or {}).get(key) or 0) for rs in rs_list)
 
 
