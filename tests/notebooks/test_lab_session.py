@@ -89,3 +89,33 @@ def test_demo_runs_lab_three_end_to_end(tmp_path: Path):
     assert done.returncode == 0, out[-4000:] + done.stderr[-2000:]
     # The demo used its own cluster and stopped it.
     assert not (tmp_path / "demo" / "cluster" / "server.pid").exists()
+
+
+def test_cli_traffic_and_a_restarted_kernel_continue_the_same_lab(
+    session: LabSession, capsys: pytest.CaptureFixture
+):
+    from labs.cli import main
+
+    session.workspace.use_solution()
+    assert session.apply().ok
+    session.wait_phase("Healthy", timeout=120)
+    assert main(["traffic", "start", "canary-analysis", "--rps", "8"]) == 0
+    assert "traffic started: 8 requests/s to Service agent-traffic" in capsys.readouterr().out
+    assert session.traffic() is not None  # the notebook sees what the terminal started
+    assert session.wait_for_traffic()
+    recorded = len(session.recorder.timeline.entries) if session.recorder else 0
+    assert recorded > 0
+    session.close()  # the kernel goes away; the traffic process does not
+
+    reopened = LabSession.open("canary-analysis")
+    try:
+        assert reopened.recorder is not None
+        assert len(reopened.recorder.timeline.entries) >= recorded  # the timeline continues
+        assert reopened.traffic() is not None
+        assert main(["traffic", "status"]) == 0
+        assert "v1:" in capsys.readouterr().out
+    finally:
+        assert main(["traffic", "stop"]) == 0
+        reopened.close()
+    assert "traffic stopped" in capsys.readouterr().out
+    assert reopened.traffic() is None
