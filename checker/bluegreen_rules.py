@@ -2,7 +2,8 @@
 release the active Service serves now.
 
 `probe` timeline entries (`{"service": name, "versions": {...}}`) are written by the lab's
-probe tool (`LabSession.probe`) each time the learner sends requests to a Service.
+probe tool (`LabSession.probe`) each time the learner sends requests to a Service; a probe that
+no version answered (the Service had no ready endpoints) does not count as a check.
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ from checker.rules import STRING, RuleInputs, rule
 from checker.views import HASH_LABEL, RolloutView, dig, template_images
 
 __all__ = ["active_release"]
+
+
+def _answered(probe: dict[str, Any]) -> bool:
+    """A probe counts when something answered it (probes without a tally are taken as is)."""
+    versions = probe.get("versions")
+    return not isinstance(versions, dict) or any(versions.values())
 
 
 @rule(
@@ -57,7 +64,9 @@ def preview_checked(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
         None,
     )
     probes = [
-        e for e in timeline.of_type("probe") if e.data.get("service") == service and e.t >= arrival
+        e
+        for e in timeline.of_type("probe")
+        if e.data.get("service") == service and e.t >= arrival and _answered(e.data)
     ]
     before = [e for e in probes if promoted is None or e.t <= promoted]
     if before:

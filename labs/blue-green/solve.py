@@ -7,16 +7,23 @@ cell (labs/runtime/lifecycle.py loads this file by path); `session` is a `LabSes
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 ACTIVE, PREVIEW = "agent-active", "agent-preview"
 
 
 def _release_to_preview(session: Any, version: str, timeout: float) -> dict[str, int]:
-    """Set the new image, wait until it waits in preview, and probe the preview Service."""
+    """Set the new image, wait until it waits in preview, and probe the preview Service until
+    the new version answers (the Service's endpoints can lag the pause by a moment)."""
     session.release(version)
     session.wait_phase("Paused", timeout=timeout)
-    return dict(session.probe(PREVIEW, requests=5))
+    deadline = time.monotonic() + timeout
+    while True:
+        answers = dict(session.probe(PREVIEW, requests=5))
+        if answers.get(version) or time.monotonic() > deadline:
+            return answers
+        time.sleep(0.5)
 
 
 def solve(session: Any, *, timeout: float = 120, traffic: bool = True) -> None:

@@ -7,6 +7,7 @@ the notebook's incident cell for `stage_incident`); `session` is a `LabSession`.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 BAD_VERSION = "v4"
@@ -35,7 +36,8 @@ def incident_live(session: Any) -> bool:
 
 
 def stage_incident(session: Any, *, timeout: float = 120, traffic: bool = True) -> None:
-    """Apply the workspace files, wait for Healthy on v1, start traffic, release v4 to 50%."""
+    """Apply the workspace files, wait for Healthy on v1, start traffic, release v4 to 50%;
+    with traffic, return once users get v4's errors (the incident is visible)."""
     _apply(session)
     session.wait_phase("Healthy", timeout=timeout)
     if traffic:
@@ -43,7 +45,23 @@ def stage_incident(session: Any, *, timeout: float = 120, traffic: bool = True) 
         session.wait_for_traffic()
     session.release(BAD_VERSION)
     session.wait_phase("Paused", timeout=timeout, currentStepIndex=INCIDENT_STEP)
+    if traffic:
+        _wait_until_users_hit(session, BAD_VERSION, timeout)
     session.progress.record("incident", state="staged", image=BAD_IMAGE)
+
+
+def _wait_until_users_hit(session: Any, version: str, timeout: float) -> None:
+    """Wait until the lab traffic has had errors from `version`: the incident is visible."""
+    from labs.runtime.traffic import read_series
+
+    since = time.time()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        points = read_series(session.traffic_series_path(), since=since)
+        if any(p.versions.get(version) and p.versions[version].errors for p in points):
+            return
+        time.sleep(0.25)
+    raise TimeoutError(f"the traffic saw no errors from {version} within {timeout:g}s")
 
 
 def solve(session: Any, *, timeout: float = 120, traffic: bool = True) -> None:

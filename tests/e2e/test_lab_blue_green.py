@@ -68,6 +68,9 @@ def test_solution_and_solve_score_full_marks(harness: LabHarness) -> None:
     seen = statuses(result)
     assert "preview Service probed" in seen["preview-checked"][1]
     assert "promoted at" in seen["preview-checked"][1]
+    # the preview reached only the new version each time (the probe records who answered)
+    assert "answers by version: v2=" in seen["preview-checked"][1]
+    assert "answers by version: v3=" in seen["second-preview-checked"][1]
     assert "serves rollout-lab/task-agent:v2" in seen["active-release"][1]
     assert rollout["status"]["abort"] is True
     assert rollout["status"]["phase"] == "Degraded"

@@ -16,6 +16,7 @@ from lab_content_support import (
 )
 
 from checker import Status
+from labs.runtime.traffic import read_series
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +47,7 @@ def test_staged_incident_then_solve_scores_full_marks(harness: LabHarness) -> No
         assert drill["incident_live"](session)
         staged = statuses(session.check(deadline=1))
         harness.solver()(session)
+        series = read_series(session.traffic_series_path(), bucket=3600)
         session.stop_traffic()
         result = session.check(deadline=30)
         submitted = bundle_result(session, harness.root)
@@ -65,6 +67,16 @@ def test_staged_incident_then_solve_scores_full_marks(harness: LabHarness) -> No
     assert seen["incident-stopped"][1].startswith("aborted at")
     assert "back on rollout-lab/task-agent:v1" in seen["rolled-back"][1]
     assert "after the incident began" in seen["time-to-recover"][1]
+    # the incident itself: users saw v4's HTTP 500s while it was live
+    errors: dict[str, int] = {}
+    for point in series:
+        for version, rates in point.versions.items():
+            errors[version] = errors.get(version, 0) + rates.errors
+    print(
+        {v: (r.requests, r.errors) for p in series for v, r in p.versions.items()},
+        [p.unreachable for p in series],
+    )
+    assert errors.get("v4", 0) > 0 and errors.get("v1", 0) == 0, errors
 
 
 def test_undo_without_an_abort_is_also_a_full_recovery(harness: LabHarness) -> None:

@@ -63,7 +63,9 @@ def test_a_probe_between_arrival_and_promotion_passes() -> None:
 
 
 def test_promotion_without_a_preview_probe_fails() -> None:
-    for extra in ((5, "probe", _probe()), (13, "probe", _probe("agent-active"))):
+    unanswered = {"service": "agent-preview", "versions": {}}
+    early, elsewhere = (5, "probe", _probe()), (13, "probe", _probe("agent-active"))
+    for extra in (early, elsewhere, (13, "probe", unanswered)):
         status, observed = _checked(*RELEASE, extra, PROMOTED)
         assert status is Status.FAILED
         assert "came up at +10s and was promoted at +20s with no request" in observed
