@@ -167,8 +167,8 @@ def test_each_kubelet_leases_its_own_address_block_until_released(tmp_path):
     assert first.prefix != second.prefix
     assert all(lease.prefix.startswith("127.") for lease in (first, second))
     first.release()
-    third = SubnetLease(tmp_path)
-    assert third.prefix == first.prefix
+    third = SubnetLease(tmp_path)  # may take first's block again, never second's
+    assert third.prefix != second.prefix
     allocator = PodIPAllocator(third.prefix)
     p = third.prefix
     assert [allocator.allocate(uid) for uid in ("a", "b")] == [f"{p}.1", f"{p}.2"]
