@@ -129,18 +129,33 @@ def ensure_traffic_service(cluster: LabCluster, namespace: str) -> TrafficTarget
         if spec.type == "NodePort" and not pinned and spec.selector == selector:
             return service_target(cluster, namespace, service.metadata.name)
     if _read_service(cluster, namespace, TRAFFIC_SERVICE) is None:
-        port: dict[str, Any] = {
-            "name": "http",
-            "port": 8080,
-            "targetPort": _container_port(workload),
-        }
-        if cluster.backend == "kind":
-            port["nodePort"] = 30080  # the kind backend maps 30080-30082 to 127.0.0.1
-        core.create_namespaced_service(
-            namespace,
-            {
-                "metadata": {"name": TRAFFIC_SERVICE, "labels": {_MANAGED_LABEL: "true"}},
-                "spec": {"type": "NodePort", "selector": selector, "ports": [port]},
-            },
-        )
+        _create_traffic_service(cluster, namespace, selector, _container_port(workload))
     return service_target(cluster, namespace, TRAFFIC_SERVICE)
+
+
+# The kind backend publishes only these node ports on 127.0.0.1; other backends choose freely.
+KIND_NODE_PORTS = (30080, 30081, 30082)
+
+
+def _create_traffic_service(
+    cluster: LabCluster, namespace: str, selector: dict[str, Any], target_port: Any
+) -> None:
+    """Create `agent-traffic`; on kind, on the first of the published node ports still free."""
+    from kubernetes import client
+
+    choices: tuple[int | None, ...] = KIND_NODE_PORTS if cluster.backend == "kind" else (None,)
+    for index, node_port in enumerate(choices):
+        port: dict[str, Any] = {"name": "http", "port": 8080, "targetPort": target_port}
+        if node_port is not None:
+            port["nodePort"] = node_port
+        body = {
+            "metadata": {"name": TRAFFIC_SERVICE, "labels": {_MANAGED_LABEL: "true"}},
+            "spec": {"type": "NodePort", "selector": selector, "ports": [port]},
+        }
+        try:
+            _core(cluster).create_namespaced_service(namespace, body)
+            return
+        except client.ApiException as error:
+            # 422 "provided port is already allocated": another lab holds it; try the next.
+            if error.status != 422 or index == len(choices) - 1:
+                raise

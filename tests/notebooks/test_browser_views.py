@@ -22,6 +22,7 @@ import pytest
 from conftest import NOTEBOOKS, ROOT
 
 from labs.jupyter import free_port, jupyter_command
+from labs.runtime import running_traffic
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -143,6 +144,7 @@ def test_rollout_and_traffic_views_render_in_chromium(lab_ready: None, jupyterla
     assert "req/s" in traffic_text and "urgent_ratio" in traffic_text
     assert all(count >= 1 for count in buttons)
     assert polylines >= 1  # the plot has a line for v1 (dash pattern + label, not colour)
+    assert running_traffic() is None  # the stop button really stopped the traffic process
     assert (ARTIFACTS / "notebook-rollout-traffic-views.png").stat().st_size > 10_000
 
 
@@ -178,6 +180,12 @@ def run_view_cells(page: Any) -> tuple[str, str, list[int], int]:
         page.locator(f".rl-button-{name}").count() for name in ("promote", "abort", "retry", "undo")
     ]
     polylines = page.locator('.rl-traffic-view polyline[data-version="v1"]').count()
+    # A button round trip through the kernel: stop the traffic from the traffic view.
+    page.locator(".rl-button-stop").first.click()
+    page.wait_for_function(
+        "() => document.querySelector('.rl-traffic-state')?.innerText.includes('Traffic stopped')",
+        timeout=60_000,
+    )
     return rollout_text, traffic_text, buttons, polylines
 
 
