@@ -63,7 +63,7 @@ class RolloutController(Controller):
     def __init__(self, store: Any, clock: Any) -> None:
         super().__init__(store, clock)
         self.recorder = EventRecorder(store, clock, "rollouts-controller")
-        self._seen: dict[Key, str] = {}
+        self._seen: dict[Key, dict[str, Any]] = {}
         self.watched = (
             Watched(REPLICASETS, _owner_keys),
             Watched(ANALYSISRUNS, _owner_keys),
@@ -98,16 +98,20 @@ class RolloutController(Controller):
         except ApiError as error:
             if error.code != 404:
                 raise
-            self._seen.pop(key, None)
+            known = self._seen.pop(key, None)
             release_services(self.store, key.namespace, key.name)
+            if known is not None:
+                event = ev.rollout_deleted(key.name, key.namespace)
+                self.recorder.emit(known, event.type, event.reason, event.message)
             return None
         meta = rollout["metadata"]
         if meta.get("deletionTimestamp"):
             return None
-        if self._seen.get(key) != meta.get("uid"):
-            self._seen[key] = str(meta.get("uid"))
+        known = self._seen.get(key)
+        if known is None or known["metadata"].get("uid") != meta.get("uid"):
             event = ev.rollout_added_to_informer(key.namespace, key.name)
             self.recorder.emit(rollout, event.type, event.reason, event.message)
+        self._seen[key] = {"apiVersion": rollout["apiVersion"], "kind": "Rollout", "metadata": meta}
         p = RolloutPass(self.store, self.clock, self.recorder, rollout)
         return sync_rollout(p)
 

@@ -3,7 +3,9 @@ of upstream v1.9.1 (controller spec §4, §6, §9)."""
 
 from __future__ import annotations
 
-from test_rollout_controller_harness import Cluster, canary_rollout, run
+import asyncio
+
+from test_rollout_controller_harness import RS, Cluster, canary_rollout, run
 
 C1_STEPS = [{"setWeight": 50}, {"pause": {"duration": "3s"}}]
 
@@ -70,18 +72,69 @@ def test_update_pause_abort_retry_promote_sequence():
             await c.wait(c.healthy, timeout=15, what="healthy after retry")
             assert c.sizes() == {h1: 0, h2: 1}
             assert c.status()["currentStepIndex"] == 2
-            reasons = c.reasons()
-            print(c.events())
             step1 = "Rollout step 1/2 completed (setWeight: 50)"
             assert c.event_count("RolloutStepCompleted", step1) == 2  # before and after the abort
             assert (
                 c.event_count("RolloutStepCompleted", "Rollout step 2/2 completed (pause: 3s)") == 1
             )
-            assert "RolloutAborted" in reasons and "RolloutResumed" in reasons
+            # Spec §9's reference sequence; repeats of one message aggregate into one Event, and
+            # the canary's initial deploy emits no RolloutNotCompleted (v1.9.1 promotes it in
+            # the pass that first persists a status).
+            assert c.reasons() == [
+                "RolloutAddedToInformer", "RolloutUpdated", "NewReplicaSetCreated",
+                "ScalingReplicaSet", "RolloutCompleted",
+                "RolloutUpdated", "NewReplicaSetCreated", "RolloutNotCompleted",
+                "ScalingReplicaSet", "RolloutStepCompleted", "RolloutPaused",
+                "ScalingReplicaSet", "RolloutAborted",
+                "RolloutStepCompleted", "RolloutResumed", "ScalingReplicaSet", "RolloutCompleted",
+            ]  # fmt: skip
             completed = [m for r, m in c.events() if r == "RolloutCompleted"]
             assert (
                 completed[-1]
                 == f"Rollout completed update to revision 2 ({h2}): Completed all 2 canary steps"
+            )
+
+    run(scenario())
+
+
+def test_decreasing_weight_scales_stable_up_before_canary_down():
+    """Scenario 9's transient: going from setWeight 100 to 0 with maxSurge 2 / maxUnavailable
+    0, the stable RS first grows to 2 while the canary keeps 3, then the canary shrinks."""
+
+    async def scenario():
+        async with Cluster() as c:
+            steps = [{"setWeight": 100}, {"pause": {}}, {"setWeight": 0}, {"pause": {}}]
+            c.create(canary_rollout(replicas=3, maxSurge=2, maxUnavailable=0, steps=steps))
+            await c.wait(c.healthy)
+            (h1,) = c.replicasets()
+            c.set_image("agent:v2")
+            await c.wait(
+                lambda: (
+                    c.status().get("currentStepIndex") == 1 and c.status().get("pauseConditions")
+                )
+            )
+            h2 = c.status()["currentPodHash"]
+            assert c.sizes() == {h1: 0, h2: 3}
+            pairs: list[tuple[int, int]] = []
+            watcher = c.store.watch(RS, "lab", resource_version=c.store.resource_version)
+
+            async def record() -> None:
+                async for _ in watcher:
+                    sizes = c.sizes()
+                    pair = (sizes.get(h2, 0), sizes.get(h1, 0))
+                    if not pairs or pairs[-1] != pair:
+                        pairs.append(pair)
+
+            recorder = asyncio.create_task(record())
+            c.promote()
+            await c.wait(lambda: c.status().get("currentStepIndex") == 3, what="paused at index 3")
+            await c.wait(lambda: c.sizes() == {h1: 3, h2: 0})
+            recorder.cancel()
+            await watcher.close()
+            assert (3, 2) in pairs, pairs  # stable up to the surge limit first
+            assert all(canary + stable <= 5 for canary, stable in pairs)  # never past R + surge
+            assert pairs.index((3, 2)) < next(
+                i for i, (canary, _) in enumerate(pairs) if canary < 3
             )
 
     run(scenario())

@@ -113,6 +113,7 @@ def test_services_are_released_when_unreferenced_or_the_rollout_is_deleted():
             )
             active = c.store.get(SVC, "lab", "ro-active")
             assert MANAGED_BY not in (active["metadata"].get("annotations") or {})
+            await c.wait(lambda: c.event_count("RolloutDeleted", "Rollout ro/lab is deleted.") == 1)
 
     run(scenario())
 
