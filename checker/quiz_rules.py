@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from checker.manifests import ManifestSet
+from checker.manifests import ManifestObject, ManifestSet
 from checker.results import Outcome
 from checker.rules import STRING, STRINGS, RuleInputs, rule
 from checker.yaml_safe import load_yaml
@@ -29,7 +29,7 @@ def answer_digest(question: str, answer: str) -> str:
     return hashlib.sha256(f"{question}={answer.strip().lower()}".encode()).hexdigest()
 
 
-def _answers_from(manifests: ManifestSet, file: str) -> dict[str, Any] | str:
+def _answers_from(manifests: ManifestSet, file: str) -> ManifestObject | str:
     problems = [p for p in manifests.problems if p.file == file]
     if problems:
         return f"{problems[0].where()}: {problems[0].message}"
@@ -38,7 +38,7 @@ def _answers_from(manifests: ManifestSet, file: str) -> dict[str, Any] | str:
         if file in manifests.files:
             return f"{file} holds no answers (expected lines such as `question-id: b`)"
         return f"no {file} in your folder"
-    return item.obj
+    return item
 
 
 def _normalise(value: Any) -> str:
@@ -63,19 +63,22 @@ def quiz_answer(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
     evidence = f"grep -n '{question}' {file}"
     if isinstance(answers, str):
         return Outcome.failed(answers, evidence)
-    if question not in answers:
+    if question not in answers.obj:
         return Outcome.failed(f"{file} has no line for question {question!r}", evidence)
-    given = _normalise(answers[question])
+    given = _normalise(answers.obj[question])
+    where = answers.where(question)
     choices = [c.lower() for c in params["choices"]]
     if given in _UNANSWERED:
-        return Outcome.failed(f"question {question!r} is not answered yet", evidence)
+        return Outcome.failed(f"question {question!r} is not answered yet", evidence, where)
     if given not in choices:
         return Outcome.failed(
-            f"answer {given!r} to {question!r} is not one of {', '.join(choices)}", evidence
+            f"answer {given!r} to {question!r} is not one of {', '.join(choices)}", evidence, where
         )
     if answer_digest(question, given) == params["answer_sha256"]:
-        return Outcome.passed(f"answer {given!r} to {question!r} is right", evidence)
-    return Outcome.failed(f"answer {given!r} to {question!r} is not the best choice", evidence)
+        return Outcome.passed(f"answer {given!r} to {question!r} is right", evidence, where)
+    return Outcome.failed(
+        f"answer {given!r} to {question!r} is not the best choice", evidence, where
+    )
 
 
 def read_answers(path: Path) -> dict[str, str]:

@@ -23,6 +23,12 @@ def _grade(files: dict[str, str]) -> tuple[Status, str]:
     return outcome.status, outcome.observed
 
 
+def test_the_outcome_points_at_the_answer_line() -> None:
+    files = {"answers.yaml": "# my answers\nother: a\ncapacity: b\n"}
+    outcome = RULES["manifest.quiz_answer"].fn(RuleInputs(manifests=load_manifests(files)), PARAMS)
+    assert outcome.where == "answers.yaml:3"
+
+
 def test_digest_is_per_question_and_ignores_case_and_spaces() -> None:
     assert answer_digest("capacity", " C ") == answer_digest("capacity", "c")
     assert answer_digest("capacity", "c") != answer_digest("other", "c")
