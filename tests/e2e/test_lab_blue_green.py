@@ -74,3 +74,41 @@ def test_solution_and_solve_score_full_marks(harness: LabHarness) -> None:
     assert "serves rollout-lab/task-agent:v2" in seen["active-release"][1]
     assert rollout["status"]["abort"] is True
     assert rollout["status"]["phase"] == "Degraded"
+
+
+def test_switching_unchecked_and_to_the_bad_release_fails_those_checks(
+    harness: LabHarness,
+) -> None:
+    cleanup = harness.open("cleanup", record=False)
+    try:
+        assert cleanup.kubectl("delete", "rollout", "agent", "--wait=true").ok
+    finally:
+        cleanup.close()
+    session = harness.open("wrong-path")
+    try:
+        session.workspace.use_solution()
+        assert session.apply().ok
+        session.wait_phase("Healthy", timeout=90)
+        session.release("v2")
+        session.wait_phase("Paused", timeout=90)
+        session.action("promote")  # no look at the preview first
+        session.wait_phase("Healthy", timeout=90)
+        session.release("v3")
+        session.wait_phase("Paused", timeout=90)
+        session.action("promote")  # and the worse release goes live
+        session.wait_phase("Healthy", timeout=90)
+        result = session.check(deadline=10)
+    finally:
+        session.close()
+    seen = statuses(result)
+    failed = {k for k, (status, _) in seen.items() if status is Status.FAILED}
+    assert failed == {
+        "preview-checked",
+        "active-release",
+        "second-preview-checked",
+        "next-release-aborted",
+    }, seen
+    assert "with no request to the preview Service 'agent-preview'" in seen["preview-checked"][1]
+    assert "serves rollout-lab/task-agent:v3, not the release" in seen["active-release"][1]
+    assert "faulty release became stable and Healthy" in seen["next-release-aborted"][1]
+    assert result.gradable
