@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -17,6 +18,19 @@ from runtime_helpers import (
 from runtime_helpers import run_kubelet as run
 
 from clusters.embedded.kubelet import current_and_previous
+
+
+async def get_when_listening(client: httpx.AsyncClient, url: str) -> httpx.Response:
+    """GET, retrying while nothing listens yet: without a readiness probe a container is
+    Ready once started, which may be before its server binds."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return await client.get(url)
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
 
 
 def test_pod_becomes_ready_on_its_own_ip_and_reports_a_typed_status(catalog, reporter, tmp_path):
@@ -36,8 +50,8 @@ def test_pod_becomes_ready_on_its_own_ip_and_reports_a_typed_status(catalog, rep
         assert len(set(ips)) == 2 and all(ip.startswith("127.") and ip[4] != "0" for ip in ips)
         async with httpx.AsyncClient(trust_env=False) as client:
             for pod, ip in zip(pods, ips, strict=True):
-                answer = await client.get(f"http://{ip}:8080/who")  # both on port 8080
-                assert answer.text == pod["metadata"]["name"]
+                answer = await get_when_listening(client, f"http://{ip}:8080/who")
+                assert answer.text == pod["metadata"]["name"]  # both on port 8080
 
     run(scenario, catalog, reporter, tmp_path)
     status = reporter.latest("web-a")
