@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from clusters.embedded.cluster import EmbeddedCluster
 from test_rollouts_harness import (
     HASH,
     MANAGED_BY,
@@ -27,6 +25,8 @@ from test_rollouts_harness import (
     set_image,
     web_template,
 )
+
+from clusters.embedded.cluster import EmbeddedCluster
 
 pytestmark = pytest.mark.slow
 TIME_SCALE = 20
