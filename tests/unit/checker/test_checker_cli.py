@@ -150,3 +150,14 @@ def test_live_check_reads_the_recorded_timeline_from_the_work_folder(tmp_path, c
     }
     assert checks["rolled-back"] == "passed" and checks["aborted-early"] == "passed"
     assert checks["rollout-healthy"] == "error"
+
+
+def test_labs_are_listed_in_course_order():
+    assert lab_ids()[:6] == [
+        "all-or-nothing",
+        "canary-by-hand",
+        "canary-analysis",
+        "blue-green",
+        "rollback-drill",
+        "choose-a-strategy",
+    ]
