@@ -36,7 +36,8 @@ def test_pod_process_reaches_services_by_name_and_binds_its_pod_ip(tmp_path: Pat
         writer.close()
 
     async def main() -> str:
-        backend = await asyncio.start_server(answer, "127.255.201.1", 8080)
+        backend = await asyncio.start_server(answer, "127.255.201.1", 0)
+        backend_port = backend.sockets[0].getsockname()[1]
         proxy = ServiceProxy(tmp_path)
         service = {
             "metadata": {"name": "web", "namespace": "demo"},
@@ -44,7 +45,9 @@ def test_pod_process_reaches_services_by_name_and_binds_its_pod_ip(tmp_path: Pat
         }
         endpoints = {
             "metadata": {"name": "web", "namespace": "demo"},
-            "subsets": [{"addresses": [{"ip": "127.255.201.1"}], "ports": [{"port": 8080}]}],
+            "subsets": [
+                {"addresses": [{"ip": "127.255.201.1"}], "ports": [{"port": backend_port}]}
+            ],
         }
         try:
             await proxy.sync([service], [endpoints])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 from collections import Counter
 from pathlib import Path
@@ -17,7 +18,8 @@ BACKENDS = {"127.255.200.1": "stable", "127.255.200.2": "stable", "127.255.200.3
 
 
 def free_node_port() -> int:
-    for port in range(30000, 32768):
+    """A free port of the NodePort range, tried in random order so parallel runs differ."""
+    for port in random.sample(range(30000, 32768), 2768):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -36,12 +38,20 @@ def service(name: str, port: int = 80, node_port: int | None = None) -> dict:
     return {"kind": "Service", "metadata": {"name": name, "namespace": "demo"}, "spec": spec}
 
 
+BACKEND_PORTS: dict[str, int] = {}  # endpoint IP -> the port its test server got
+
+
 def endpoints(name: str, ips: list[str]) -> dict:
-    subsets = [{"addresses": [{"ip": ip} for ip in ips], "ports": [{"name": "http", "port": 8080}]}]
+    """Endpoints with one subset per address (test servers listen on ephemeral ports, so that
+    parallel runs never clash); an IP without a server gets port 1, where nothing listens."""
+    subsets = [
+        {"addresses": [{"ip": ip}], "ports": [{"name": "http", "port": BACKEND_PORTS.get(ip, 1)}]}
+        for ip in ips
+    ]
     return {
         "kind": "Endpoints",
         "metadata": {"name": name, "namespace": "demo"},
-        "subsets": subsets if ips else [],
+        "subsets": subsets,
     }
 
 
@@ -61,7 +71,12 @@ async def start_backends() -> list[asyncio.Server]:
 
         return answer
 
-    return [await asyncio.start_server(handler(label), ip, 8080) for ip, label in BACKENDS.items()]
+    servers = []
+    for ip, label in BACKENDS.items():
+        server = await asyncio.start_server(handler(label), ip, 0)
+        BACKEND_PORTS[ip] = server.sockets[0].getsockname()[1]
+        servers.append(server)
+    return servers
 
 
 async def fetch(port: int) -> str:
@@ -164,7 +179,8 @@ def test_close_ends_open_connections_and_forgets_the_names(tmp_path):
         writer.close()
 
     async def scenario(proxy: ServiceProxy):
-        quiet = await asyncio.start_server(hold, "127.255.200.9", 8080)
+        quiet = await asyncio.start_server(hold, "127.255.200.9", 0)
+        BACKEND_PORTS["127.255.200.9"] = quiet.sockets[0].getsockname()[1]
         try:
             await proxy.sync([service("web")], [endpoints("web", ["127.255.200.9"])])
             _, port = proxy.service_address("demo", "web", 80)
@@ -176,6 +192,7 @@ def test_close_ends_open_connections_and_forgets_the_names(tmp_path):
             writer.close()
             assert Resolver.in_state_dir(tmp_path).services() == {}
         finally:
+            del BACKEND_PORTS["127.255.200.9"]
             quiet.close()
             await quiet.wait_closed()
 
