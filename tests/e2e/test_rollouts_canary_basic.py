@@ -63,7 +63,11 @@ def test_scenarios_1_to_4_initial_deploy_update_abort_retry(lab: RolloutLab):
     )
     s.then(pauses=["CanaryPauseStep"], controllerPause=True)
     s.then(
-        conditions={"Paused": ("True", "RolloutPaused"), "Completed": ("False", "RolloutCompleted")}
+        conditions={
+            "Paused": ("True", "RolloutPaused"),
+            "Progressing": ("Unknown", "RolloutPaused"),
+            "Completed": ("False", "RolloutCompleted"),
+        }
     )
     # Scenario 3 -- When aborted, Then the canary goes to 0 and the rollout is Degraded.
     s.when(abort())
