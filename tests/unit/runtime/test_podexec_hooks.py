@@ -30,10 +30,12 @@ def without_proxies() -> dict[str, str]:
 
 def test_pod_process_reaches_services_by_name_and_binds_its_pod_ip(tmp_path: Path):
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
-        await writer.drain()
-        writer.close()
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+            await writer.drain()
+        finally:
+            writer.close()
 
     async def main() -> str:
         backend = await asyncio.start_server(answer, "127.255.201.1", 0)
