@@ -123,3 +123,39 @@ def test_background_analysis_inconclusive_pauses_and_promote_terminates():
             assert "currentBackgroundAnalysisRunStatus" not in c.status()["canary"]
 
     run(scenario())
+
+
+def test_inconclusive_step_run_pauses_and_promote_moves_to_the_next_step():
+    """An Inconclusive step run adds the InconclusiveAnalysisRun pause and freezes scaling;
+    promote (rule a: index + 1, controllerPause false) continues with the next step."""
+
+    async def scenario():
+        async with Cluster() as c:
+            c.create(TEMPLATE)
+            steps = [
+                {"setWeight": 50},
+                {"analysis": {"templates": [{"templateName": "check"}], "args": HASH_ARG}},
+                {"pause": {}},
+            ]
+            c.create(canary_rollout(replicas=2, steps=steps))
+            await c.wait(c.healthy)
+            c.set_image("agent:v2")
+            await c.wait(lambda: c.status().get("currentStepIndex") == 1 and c.runs())
+            h2 = c.status()["currentPodHash"]
+            name = f"ro-{h2}-2-1"
+            c.set_run_phase(name, "Inconclusive")
+            await c.wait(lambda: c.status().get("message") == "InconclusiveAnalysisRun")
+            status = c.status()
+            assert status["phase"] == "Paused" and status["controllerPause"] is True
+            assert [p["reason"] for p in status["pauseConditions"]] == ["InconclusiveAnalysisRun"]
+            c.promote()
+            await c.wait(
+                lambda: (
+                    c.status().get("currentStepIndex") == 2
+                    and c.status().get("message") == "CanaryPauseStep"
+                ),
+                what="next step (the pause) reached",
+            )
+            assert len(c.runs()) == 1  # the inconclusive step run is not re-created
+
+    run(scenario())

@@ -206,8 +206,19 @@ class Cluster:
         raise AssertionError("status patch kept conflicting")
 
     def promote(self, name: str = "ro") -> None:
+        """The status patch `kubectl argo rollouts promote` sends (spec §7 rules a-c)."""
         status = self.status(name)
-        if status.get("pauseConditions"):
+        steps = (self.rollout(name)["spec"]["strategy"].get("canary") or {}).get("steps") or []
+        step_run = (status.get("canary") or {}).get("currentStepAnalysisRunStatus") or {}
+        if (
+            step_run.get("status") == "Inconclusive"
+            and status.get("pauseConditions")
+            and status.get("controllerPause")
+        ):
+            index = min(int(status.get("currentStepIndex") or 0) + 1, len(steps))
+            patch = {"pauseConditions": None, "controllerPause": False, "currentStepIndex": index}
+            self.patch_status(patch, name)
+        elif status.get("pauseConditions"):
             self.patch_status({"pauseConditions": None}, name)
         elif self.rollout(name)["spec"]["strategy"].get("canary") is not None:
             steps = self.rollout(name)["spec"]["strategy"]["canary"].get("steps") or []
