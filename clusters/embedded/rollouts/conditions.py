@@ -9,7 +9,7 @@ conditions are returned as data (see events.py), never emitted here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from clusters.embedded.rollouts import events as ev
@@ -171,15 +171,22 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
-def rollout_timed_out(rollout: dict[str, Any], new_status: dict[str, Any], now: str) -> bool:
-    """Progressing condition older than progressDeadlineSeconds (never while aborted/paused)."""
+def rollout_timed_out(
+    rollout: dict[str, Any], new_status: dict[str, Any], now: str, time_scale: float = 1.0
+) -> bool:
+    """Progressing condition older than progressDeadlineSeconds (never while aborted/paused).
+
+    `time_scale` is the cluster clock's warp: wall time since lastUpdateTime counts that many
+    times over, as every controller duration does under time-warp.
+    """
     cond = get_condition(new_status, "Progressing")
     if cond is None or cond["reason"] in ("RolloutAborted", "RolloutPaused"):
         return False
     if cond["reason"] == "ProgressDeadlineExceeded":
         return True
     deadline = int((rollout.get("spec") or {}).get("progressDeadlineSeconds", 600))
-    return _parse(cond["lastUpdateTime"]) + timedelta(seconds=deadline) < _parse(now)
+    elapsed = (_parse(now) - _parse(cond["lastUpdateTime"])).total_seconds() * time_scale
+    return elapsed > deadline
 
 
 def paused_condition_updates(rollout: dict[str, Any], now: str) -> list[dict[str, Any]]:
@@ -218,6 +225,7 @@ class ConditionInputs:
     indefinite_step: bool = False  # on a pause/analysis/experiment step, or Paused cond True
     waiting_for_scale_down: bool = False  # an other RS still has scale-down-deadline
     replica_failure: dict[str, Any] | None = None
+    time_scale: float = 1.0  # the cluster clock's warp, for the progress deadline
 
 
 @dataclass
@@ -280,7 +288,7 @@ def calculate_rollout_conditions(
         elif (
             not inputs.indefinite_step
             and not inputs.waiting_for_scale_down
-            and rollout_timed_out(rollout, status, now)
+            and rollout_timed_out(rollout, status, now, inputs.time_scale)
         ):
             name = (rollout.get("metadata") or {}).get("name", "")
             msg = (

@@ -212,6 +212,7 @@ def conditions_for(p: RolloutPass, status: dict[str, Any]) -> dict[str, Any]:
         indefinite_step=_indefinite_step(p),
         waiting_for_scale_down=any(has_deadline(rs) for rs in p.other_rs),
         replica_failure=_replica_failure(p),
+        time_scale=p.clock.time_scale,
     )
     result = calculate_rollout_conditions(p.rollout, status, inputs)
     for event in result.events:

@@ -7,7 +7,8 @@ import asyncio
 
 from test_rollout_controller_harness import RS, Cluster, canary_rollout, run
 
-C1_STEPS = [{"setWeight": 50}, {"pause": {"duration": "3s"}}]
+# C1's 3 s pause, written 60 s so that it lasts 0.3 s at this time-warp (long enough to abort).
+C1_STEPS = [{"setWeight": 50}, {"pause": {"duration": "60s"}}]
 
 
 def test_initial_deploy_sets_replicas_skips_steps_and_is_healthy():
@@ -75,7 +76,8 @@ def test_update_pause_abort_retry_promote_sequence():
             step1 = "Rollout step 1/2 completed (setWeight: 50)"
             assert c.event_count("RolloutStepCompleted", step1) == 2  # before and after the abort
             assert (
-                c.event_count("RolloutStepCompleted", "Rollout step 2/2 completed (pause: 3s)") == 1
+                c.event_count("RolloutStepCompleted", "Rollout step 2/2 completed (pause: 60s)")
+                == 1
             )
             # Spec §9's reference sequence; repeats of one message aggregate into one Event, and
             # the canary's initial deploy emits no RolloutNotCompleted (v1.9.1 promotes it in
@@ -136,5 +138,34 @@ def test_decreasing_weight_scales_stable_up_before_canary_down():
             assert pairs.index((3, 2)) < next(
                 i for i, (canary, _) in enumerate(pairs) if canary < 3
             )
+
+    run(scenario())
+
+
+def test_progress_deadline_abort_scales_the_canary_back():
+    """progressDeadlineAbort: the timeout aborts (Warning event with the timeout text), the
+    next pass records RolloutAborted and the basic canary goes back to 0."""
+
+    async def scenario():
+        async with Cluster() as c:
+            body = canary_rollout(replicas=1)
+            body["spec"]["progressDeadlineSeconds"] = 30
+            body["spec"]["progressDeadlineAbort"] = True
+            c.create(body)
+            await c.wait(c.healthy)
+            (h1,) = c.replicasets()
+            c.set_image("agent:broken")
+            await c.wait(lambda: c.status().get("abort") is True, what="aborted by the deadline")
+            h2 = c.status()["currentPodHash"]
+            await c.wait(lambda: c.sizes() == {h1: 1, h2: 0})
+            await c.wait(
+                lambda: (
+                    c.status().get("message")
+                    == "RolloutAborted: Rollout aborted update to revision 2"
+                )
+            )
+            timed_out = f'ReplicaSet "ro-{h2}" has timed out progressing.'
+            assert c.event_count("RolloutAborted", timed_out) == 1
+            assert c.event_count("RolloutAborted", "Rollout aborted update to revision 2") == 1
 
     run(scenario())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clusters.embedded.rollouts.conditions import rollout_progressing
+from clusters.embedded.rollouts.conditions import rollout_progressing, rollout_timed_out
 
 
 def test_absent_and_empty_selectors_are_no_progress():
@@ -26,3 +26,22 @@ def test_canary_empty_stable_and_step_hash_are_no_progress():
         rollout_progressing(rollout, {"stableRS": "", "currentStepHash": "", "replicas": 1})
         is False
     )
+
+
+def test_progress_deadline_is_measured_on_the_warped_clock():
+    """Under time-warp 20, one wall second is 20 cluster seconds: a 10 s deadline has passed
+    after 0.6 wall seconds (it must not wait 10 wall seconds)."""
+    rollout = {"spec": {"progressDeadlineSeconds": 10}}
+    status = {
+        "conditions": [
+            {
+                "type": "Progressing",
+                "status": "True",
+                "reason": "ReplicaSetUpdated",
+                "lastUpdateTime": "2026-01-01T00:00:00.000Z",
+            }
+        ]
+    }
+    now = "2026-01-01T00:00:00.600Z"
+    assert rollout_timed_out(rollout, status, now, time_scale=20) is True
+    assert rollout_timed_out(rollout, status, now) is False
