@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import raw_client
+from conftest import kubectl_binary, raw_client, run_kubectl
 
 from clusters.embedded.cluster import EmbeddedCluster
 
@@ -34,8 +34,6 @@ def test_requests_without_the_token_get_401(cluster: EmbeddedCluster, token: str
 
 
 def test_kubectl_with_a_wrong_token_is_refused(cluster: EmbeddedCluster, tmp_path: Path) -> None:
-    from conftest import kubectl_binary, run_kubectl
-
     config = cluster.kubeconfig_path.read_text()
     token = config.split("token: ", 1)[1].split()[0]
     bad = tmp_path / "bad-kubeconfig"
