@@ -237,9 +237,11 @@ def create(raw: Any, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge_status(raw: Any, obj: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
-    """Merge-patch `.status` through the status subresource (what a controller would do)."""
+    """Merge-patch `.status` through the status subresource (what a controller would do);
+    AnalysisRuns have none upstream, so their status is patched on the object itself."""
+    path = object_path(obj) if obj.get("kind") == "AnalysisRun" else object_path(obj, "status")
     response = raw.patch(
-        object_path(obj, "status"),
+        path,
         content=json.dumps({"status": status}),
         headers={"Content-Type": "application/merge-patch+json"},
     )
