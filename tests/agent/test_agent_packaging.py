@@ -60,7 +60,9 @@ def test_dockerfile_selects_version_by_build_arg_and_runs_unprivileged():
     assert "HEALTHCHECK" not in instructions
     assert instructions.index("USER") > instructions.index("RUN")
     assert "kind backend" in text
-    assert '"-m", "agent", "serve"' in text
+    # Entrypoint + default command, so a Job's `args: [check, ...]` replaces only the command.
+    assert re.search(r'^ENTRYPOINT \["python", "-m", "agent"\]$', text, re.M)
+    assert re.search(r'^CMD \["serve"\]$', text, re.M)
     assert "--requirement /tmp/deps/requirements.txt" in text
 
 
