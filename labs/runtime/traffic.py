@@ -33,7 +33,9 @@ __all__ = [
 ]
 
 _WORKER = "labs.runtime.traffic_worker"
-# Workers started by this process, kept so they are waited for (and reaped) when stopped.
+# Workers started by this process. The Popen is kept (never dropped while the worker runs, which
+# would make Popen.__del__ warn "still running") until the worker is seen to end: stopped here,
+# or ended by another caller (the CLI, a restarted kernel) and then reaped by `_child_running`.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 _TAIL_BYTES = 256 * 1024
 
@@ -59,11 +61,23 @@ class TrafficProcess:
         return f"{self.rps:g} requests/s to {where}({self.target}), pid {self.pid}"
 
 
+def _child_running(pid: int) -> bool | None:
+    """None if `pid` is not a worker this process started; else whether it still runs (a worker
+    that ended is reaped and forgotten, so its Popen is released with a return code)."""
+    child = _CHILDREN.get(pid)
+    if child is None:
+        return None
+    if child.poll() is None:
+        return True
+    del _CHILDREN[pid]
+    return False
+
+
 def _is_worker(pid: int, started_at: float = 0.0) -> bool:
     """True when `pid` is alive and is our traffic worker (not a recycled pid)."""
-    child = _CHILDREN.get(pid)
-    if child is not None:
-        return child.poll() is None
+    running = _child_running(pid)
+    if running is not None:
+        return running
     if time.time() - started_at < 5.0:
         # Just started by another process: it may not have exec'd the worker yet.
         try:
@@ -158,18 +172,19 @@ def stop_traffic(state_dir: Path | None = None, timeout: float = 10.0) -> Traffi
         while time.monotonic() < deadline and _alive(process.pid):
             time.sleep(0.05)
         if _alive(process.pid):
-            os.kill(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGKILL)
         child = _CHILDREN.pop(process.pid, None)
         if child is not None:
-            child.wait(timeout)
+            child.wait(timeout)  # reap it: a Popen dropped while its child runs warns
     traffic_state_file(state_dir).unlink(missing_ok=True)
     return process
 
 
 def _alive(pid: int) -> bool:
-    child = _CHILDREN.get(pid)
-    if child is not None:
-        return child.poll() is None
+    running = _child_running(pid)
+    if running is not None:
+        return running
     try:
         os.kill(pid, 0)
     except OSError:

@@ -46,11 +46,6 @@ def test_starter_fails_fleet_size_and_live_checks_wait(harness: LabHarness) -> N
     assert "v3" not in " ".join(observed for _, observed in seen.values())
 
 
-# labs/runtime/traffic.py drops the Popen of the (deliberately detached) traffic process; its
-# __del__ warns. Reported to the runtime's owner; only that one warning is ignored here.
-@pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <function Popen.__del__:pytest.PytestUnraisableExceptionWarning"
-)
 def test_solution_and_solve_score_full_marks(harness: LabHarness) -> None:
     session = harness.open("solved")
     try:

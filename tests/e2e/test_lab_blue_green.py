@@ -48,9 +48,6 @@ def test_starter_fails_only_the_preview_wiring(harness: LabHarness) -> None:
         assert seen[check][0] is Status.PENDING, seen[check]
 
 
-@pytest.mark.filterwarnings(  # the runtime's detached traffic Popen warns on __del__ (reported)
-    "ignore:Exception ignored in. <function Popen.__del__:pytest.PytestUnraisableExceptionWarning"
-)
 def test_solution_and_solve_score_full_marks(harness: LabHarness) -> None:
     session = harness.open("solved")
     try:

@@ -35,9 +35,6 @@ def _drill_module(harness: LabHarness):  # the solve.py module, for stage_incide
     return solver.__globals__
 
 
-@pytest.mark.filterwarnings(  # the runtime's detached traffic Popen warns on __del__ (reported)
-    "ignore:Exception ignored in. <function Popen.__del__:pytest.PytestUnraisableExceptionWarning"
-)
 def test_staged_incident_then_solve_scores_full_marks(harness: LabHarness) -> None:
     session = harness.open("drill")
     try:
