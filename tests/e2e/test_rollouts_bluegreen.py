@@ -12,17 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_rollouts_harness import (
-    HASH,
-    MANAGED_BY,
-    RolloutLab,
+from test_rollouts_actions import (
     abort,
     patch_spec,
     promote,
     retry,
+    set_image,
+)
+from test_rollouts_harness import (
+    HASH,
+    MANAGED_BY,
+    RolloutLab,
     rollout,
     service,
-    set_image,
     web_template,
 )
 

@@ -8,16 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_rollouts_actions import (
+    abort,
+    apply,
+    promote,
+    set_image,
+)
 from test_rollouts_harness import (
     HASH,
     MANAGED_BY,
     RolloutLab,
-    abort,
-    apply,
-    promote,
     rollout,
     service,
-    set_image,
     web_template,
 )
 

@@ -12,14 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_rollouts_harness import (
-    RolloutLab,
+from test_rollouts_actions import (
     abort,
-    agent_template,
     patch_spec,
     retry,
-    rollout,
     set_image,
+)
+from test_rollouts_harness import (
+    RolloutLab,
+    agent_template,
+    rollout,
 )
 
 from clusters.embedded.cluster import EmbeddedCluster

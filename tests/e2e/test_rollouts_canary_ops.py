@@ -8,18 +8,20 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from test_rollouts_actions import (
+    apply,
+    pause,
+    restart,
+    set_image,
+    undo,
+)
 from test_rollouts_harness import (
     HASH,
     MANAGED_BY,
     RolloutLab,
     agent_template,
-    apply,
-    pause,
-    restart,
     rollout,
     service,
-    set_image,
-    undo,
     web_template,
 )
 

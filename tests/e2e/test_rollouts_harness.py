@@ -1,9 +1,9 @@
 """Given / When / Then for Rollout conformance scenarios on a real embedded cluster.
 
 `lab.scenario("name").given(*manifests).when(set_image(...)).then(phase="Paused", step=1)`:
-`given` applies manifests with real kubectl, `when` performs the user action with the same
-requests `kubectl argo rollouts` sends (merge patches of /status or the object, a PUT for
-`set image`, a JSON patch for `undo`), and `then` waits until the observable state matches.
+`given` applies manifests with real kubectl, `when` performs user actions (the requests
+`kubectl argo rollouts` sends; see test_rollouts_actions.py), and `then` waits until the
+observable state matches.
 ReplicaSets are named by creation order: H(1) is the first RS of the rollout, H(2) the next.
 A watch records every status the rollout goes through, so `saw(...)` can assert brief states.
 """
@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,6 @@ HASH = "rollouts-pod-template-hash"
 MANAGED_BY = "argo-rollouts.argoproj.io/managed-by-rollouts"
 ARGO = ("argoproj.io", "v1alpha1")
 _names = itertools.count(1)
-Action = Callable[["Scenario"], None]
 
 
 READINESS = {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 2}
@@ -264,7 +262,7 @@ class Scenario:
         self.lab.kubectl("apply", "-n", self.ns, "-f", str(path))
         return self
 
-    def when(self, *actions: Action) -> Scenario:
+    def when(self, *actions: Callable[[Scenario], None]) -> Scenario:
         for action in actions:
             action(self)
         return self
@@ -374,122 +372,3 @@ def _field(status: dict[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
-
-
-# -- user actions, as `kubectl argo rollouts` performs them --------------------------------
-def _patch_status(s: Scenario, patch: dict[str, Any]) -> None:
-    s.lab.kubectl(
-        "patch", "rollout", s.name, "-n", s.ns, "--subresource=status", "--type=merge",
-        "-p", json.dumps({"status": patch}),
-    )  # fmt: skip
-
-
-def _patch(s: Scenario, patch: dict[str, Any], kind: str = "merge") -> None:
-    s.lab.kubectl("patch", "rollout", s.name, "-n", s.ns, f"--type={kind}", "-p", json.dumps(patch))
-
-
-def set_image(version: str = "v2", crash: bool = False) -> Action:
-    """`kubectl argo rollouts set image`: GET then PUT of the whole object."""
-
-    def act(s: Scenario) -> None:
-        for attempt in range(5):  # the plugin retries a conflicting update up to 5 times
-            obj = s.get()
-            obj["spec"]["template"]["spec"]["containers"][0] = agent_container(version, crash)
-            try:
-                s.lab.custom.replace_namespaced_custom_object(*ARGO, s.ns, "rollouts", s.name, obj)
-                return
-            except k8s.ApiException as error:
-                if error.status != 409 or attempt == 4:
-                    raise
-
-    return act
-
-
-def patch_spec(spec: dict[str, Any]) -> Action:
-    return lambda s: _patch(s, {"spec": spec})
-
-
-def promote(full: bool = False) -> Action:
-    def act(s: Scenario) -> None:
-        obj = s.get()
-        spec, status = obj["spec"], obj.get("status") or {}
-        canary = spec["strategy"].get("canary")
-        steps = (canary or {}).get("steps") or []
-        if full:
-            if spec.get("paused"):
-                _patch(s, {"spec": {"paused": False}})
-            if status.get("currentPodHash") != status.get("stableRS"):
-                _patch_status(s, {"promoteFull": True})
-            return
-        index = int(status.get("currentStepIndex") or 0)
-        step_run = (status.get("canary") or {}).get("currentStepAnalysisRunStatus") or {}
-        if (
-            canary is not None
-            and step_run.get("status") == "Inconclusive"
-            and status.get("pauseConditions")
-            and status.get("controllerPause")
-        ):
-            patch = {
-                "pauseConditions": None,
-                "controllerPause": False,
-                "currentStepIndex": min(index + 1, len(steps)),
-            }
-            _patch_status(s, patch)
-        elif status.get("pauseConditions"):
-            _patch_status(s, {"pauseConditions": None})
-        elif canary is not None:
-            _patch_status(
-                s, {"pauseConditions": None, "currentStepIndex": min(index + 1, len(steps))}
-            )
-        if spec.get("paused"):
-            _patch(s, {"spec": {"paused": False}})
-
-    return act
-
-
-def abort() -> Action:
-    return lambda s: _patch_status(s, {"abort": True})
-
-
-def retry() -> Action:
-    return lambda s: _patch_status(s, {"abort": False})
-
-
-def pause() -> Action:
-    return lambda s: _patch(s, {"spec": {"paused": True}})
-
-
-def restart() -> Action:
-    def act(s: Scenario) -> None:
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        time.sleep(1.05)  # pods created in the same second as restartAt count as new
-        _patch(s, {"spec": {"restartAt": now}})
-
-    return act
-
-
-def undo(to_revision: int = 0) -> Action:
-    """`kubectl argo rollouts undo`: JSON-patch the template of an older RS back in."""
-
-    def act(s: Scenario) -> None:
-        rss = s.replicasets()
-        by_revision = sorted(
-            rss, key=lambda rs: int(rs.metadata.annotations["rollout.argoproj.io/revision"])
-        )
-        if to_revision:
-            target = next(
-                rs
-                for rs in rss
-                if rs.metadata.annotations["rollout.argoproj.io/revision"] == str(to_revision)
-            )
-        else:
-            target = by_revision[-2]
-        template = s.lab.api.sanitize_for_serialization(target.spec.template)
-        template["metadata"]["labels"].pop(HASH, None)
-        _patch(s, [{"op": "replace", "path": "/spec/template", "value": template}], "json")
-
-    return act
-
-
-def apply(*documents: dict[str, Any]) -> Action:
-    return lambda s: s.given(*documents)
