@@ -7,6 +7,7 @@ import asyncio
 
 from test_rollout_controller_harness import (
     HASH,
+    PODS,
     ROLLOUTS,
     SVC,
     Cluster,
@@ -140,5 +141,33 @@ def test_revision_history_limit_deletes_oldest_idle_replicasets():
                 for rs in c.replicasets().values()
             )
             assert revisions == ["3", "4"]
+
+    run(scenario())
+
+
+def test_restart_replaces_every_pod_and_records_restarted_at():
+    """spec.restartAt: pods created before it are replaced (at most maxUnavailable at once,
+    here 25 % of 4 = 1); then status.restartedAt records it and the phase is Healthy again."""
+
+    async def scenario():
+        async with Cluster() as c:
+            c.create(canary_rollout(replicas=4))
+            await c.wait(c.healthy)
+            old = {p["metadata"]["name"] for p in c.store.list(PODS, "lab").items}
+            await asyncio.sleep(1.05)  # creation timestamps have second precision
+            restart_at = c.clock.stamp()
+
+            def restart(ro):
+                ro["spec"]["restartAt"] = restart_at
+
+            c.edit(restart)
+            await c.wait(lambda: c.status().get("restartedAt") == restart_at, what="restarted")
+            live = [
+                p
+                for p in c.store.list(PODS, "lab").items
+                if not p["metadata"].get("deletionTimestamp")
+            ]
+            assert len(live) == 4 and not old & {p["metadata"]["name"] for p in live}
+            await c.wait(c.healthy)
 
     run(scenario())
