@@ -128,12 +128,77 @@ def analysis_wired(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
     return Outcome.passed(f"{kind} runs template {template.name!r}")
 
 
-def _metric(template: ManifestObject, wanted: str | None) -> tuple[int, dict[str, Any]] | None:
+def _squash(name: Any) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def _reads(metric: dict[str, Any], measure: str) -> bool:
+    """The metric's web jsonPath selects the stats field `measure` (e.g. `{$.urgent_ratio}`)."""
+    provider = metric.get("provider")
+    web = provider.get("web") if isinstance(provider, dict) else None
+    if not isinstance(web, dict):
+        return False
+    return _json_path(str(web.get("jsonPath") or "")).lstrip(".") == measure
+
+
+def _metric(
+    template: ManifestObject, wanted: str | None, measure: str | None = None
+) -> tuple[int, dict[str, Any]] | None:
+    """The first metric named `wanted` (any name if None) that, with `measure`, reads that stats
+    field: its jsonPath selects it or, failing that, its name spells it (as `urgent-ratio`)."""
     metrics = template.get("spec", "metrics")
-    for i, metric in enumerate(metrics if isinstance(metrics, list) else []):
-        if isinstance(metric, dict) and (not wanted or metric.get("name") == wanted):
-            return i, metric
-    return None
+    found = [
+        (i, m)
+        for i, m in enumerate(metrics if isinstance(metrics, list) else [])
+        if isinstance(m, dict) and (not wanted or m.get("name") == wanted)
+    ]
+    if measure:
+        # A wrong jsonPath on a metric named after the measure is analysis_metric's to report.
+        found = [f for f in found if _reads(f[1], measure)] or [
+            f for f in found if _squash(f[1].get("name")) == _squash(measure)
+        ]
+    return found[0] if found else None
+
+
+def _measured(
+    inputs: RuleInputs, params: dict[str, Any]
+) -> tuple[ManifestObject | None, ManifestObject, bool, int, dict[str, Any]] | Outcome:
+    """(rollout, template, inline, metric index, metric) a metric check judges.
+
+    With `measure`, the metric may live in any template the Rollout runs, not only the first.
+    """
+    wired = _template_for_metric(inputs, params)
+    if isinstance(wired, Outcome):
+        return wired
+    rollout, template, inline = wired
+    measure = params.get("measure")
+    found = _metric(template, params.get("metric"), measure)
+    if found is None and measure:
+        manifests = inputs.manifests or ManifestSet()
+        references = referenced_templates(rollout) if rollout is not None else []
+        running = {name: step for name, _, step in references}
+        kinds = manifests.of_kind("AnalysisTemplate") + manifests.of_kind("ClusterAnalysisTemplate")
+        for other in kinds:
+            hit = _metric(other, params.get("metric"), measure)
+            if other is template or hit is None:
+                continue
+            if references and other.name not in running:
+                return Outcome.failed(
+                    f"template {other.name!r} measures {measure}, but the Rollout does not run it",
+                    show_lines(other, "spec", "metrics"),
+                    other.where("spec", "metrics"),
+                )
+            template, inline, found = other, running.get(other.name, False), hit
+            break
+    evidence = show_lines(template, "spec", "metrics")
+    if found is None:
+        problem = (
+            f"no metric of the analysis reads {measure} from the stats"
+            if measure
+            else f"template {template.name!r} has no metrics"
+        )
+        return Outcome.failed(problem, evidence, template.where("spec"))
+    return rollout, template, inline, found[0], found[1]
 
 
 def _int_or_string(value: Any) -> int | None:
@@ -197,6 +262,7 @@ def _json_path(text: str) -> str:
         "rollout": STRING,
         "template": STRING,
         "metric": STRING,
+        "measure": STRING,
         "provider": STRING,
         "port": INTEGER,
         "path": STRING,
@@ -206,17 +272,11 @@ def _json_path(text: str) -> str:
 )
 def analysis_metric(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
     """The metric uses the provider asked for, measures the canary Service, and has sane limits."""
-    wired = _template_for_metric(inputs, params)
-    if isinstance(wired, Outcome):
-        return wired
-    rollout, template, inline = wired
-    found = _metric(template, params.get("metric"))
+    measured = _measured(inputs, params)
+    if isinstance(measured, Outcome):
+        return measured
+    rollout, template, inline, index, metric = measured
     evidence = show_lines(template, "spec", "metrics")
-    if found is None:
-        return Outcome.failed(
-            f"template {template.name!r} has no metrics", evidence, template.where("spec")
-        )
-    index, metric = found
     where = template.where("spec", "metrics", index)
     provider = metric.get("provider")
     kinds = list(provider) if isinstance(provider, dict) else []
@@ -274,22 +334,22 @@ def analysis_metric(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
         "rollout": STRING,
         "template": STRING,
         "metric": STRING,
+        "measure": STRING,
         "pass_samples": {"type": "array", "minItems": 1},
         "fail_samples": {"type": "array", "minItems": 1},
     },
     required=("pass_samples", "fail_samples"),
 )
 def analysis_condition(inputs: RuleInputs, params: dict[str, Any]) -> Outcome:
-    """Conditions parse and decide healthy samples Successful and unhealthy samples Failed."""
-    wired = _template_for_metric(inputs, params)
-    if isinstance(wired, Outcome):
-        return wired
-    _, template, _ = wired
-    found = _metric(template, params.get("metric"))
+    """Conditions parse and decide healthy samples Successful and unhealthy samples Failed.
+
+    `measure` picks the metric that reads that stats field, so one template can bound several.
+    """
+    measured = _measured(inputs, params)
+    if isinstance(measured, Outcome):
+        return measured
+    _, template, _, index, metric = measured
     evidence = show_lines(template, "spec", "metrics")
-    if found is None:
-        return Outcome.failed(f"template {template.name!r} has no metrics", evidence)
-    index, metric = found
     conditions = {
         k: metric.get(k) for k in ("successCondition", "failureCondition") if metric.get(k)
     }

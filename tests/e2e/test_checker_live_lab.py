@@ -29,7 +29,7 @@ from clusters.embedded.cluster import EmbeddedCluster
 
 pytestmark = pytest.mark.slow
 
-LAB = Path(__file__).resolve().parents[3] / "labs" / "canary-analysis"
+LAB = Path(__file__).resolve().parents[2] / "labs" / "canary-analysis"
 
 
 @pytest.fixture(scope="module")

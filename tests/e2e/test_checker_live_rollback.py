@@ -1,6 +1,7 @@
 """The whole exercise live on the embedded cluster (real Rollouts and AnalysisRun controllers,
-process kubelet running the agent): release the faulty v4 under traffic, let the analysis abort
-it, roll back by each valid path, and grade with the live snapshot and the recorded timeline."""
+process kubelet running the agent): release the faulty v4 and then the quiet v3 under traffic,
+let the analysis abort each, roll back by each valid path, and grade with the live snapshot and
+the recorded timeline."""
 
 from __future__ import annotations
 
@@ -34,10 +35,11 @@ from clusters.embedded.cluster import EmbeddedCluster
 
 pytestmark = pytest.mark.slow
 
-LAB = Path(__file__).resolve().parents[3] / "labs" / "canary-analysis"
+LAB = Path(__file__).resolve().parents[2] / "labs" / "canary-analysis"
 NS = "lab-canary"
 ROLLOUTS = ("argoproj.io", "v1alpha1", NS, "rollouts")
 GOOD, BAD = "rollout-lab/task-agent:v1", "rollout-lab/task-agent:v4"
+QUIET = "rollout-lab/task-agent:v3"  # no errors, ~4x the P0 tasks: only urgent_ratio fails it
 SCALE = 10  # a 5m pause lasts 30 s; a 30s analysis interval 3 s
 
 
@@ -149,16 +151,19 @@ def test_every_rollback_path_gets_full_marks_live(lab: Lab, path: str):
     recorder.start()
     try:
         time.sleep(0.5)
-        lab.set_image(BAD)
-        lab.wait(lambda v: v.aborted and v.phase == "Degraded", "the analysis to abort v4")
-        if path == "abort_then_undo":
-            lab.undo()
-        elif path == "abort_then_set_image":
-            lab.set_image(GOOD)
-        else:
-            lab.kubectl("apply", "-n", NS, "-f", str(LAB / "solution" / "rollout.yaml"))
-        lab.wait(_healthy_on_good, "the rollback")
-        time.sleep(0.5)
+        for faulty in (BAD, QUIET):  # the loud v4 (errors), then the quiet v3 (urgent ratio)
+            lab.set_image(faulty)
+            lab.wait(
+                lambda v: v.aborted and v.phase == "Degraded", f"the analysis to abort {faulty}"
+            )
+            if path == "abort_then_undo":
+                lab.undo()
+            elif path == "abort_then_set_image":
+                lab.set_image(GOOD)
+            else:
+                lab.kubectl("apply", "-n", NS, "-f", str(LAB / "solution" / "rollout.yaml"))
+            lab.wait(_healthy_on_good, "the rollback")
+            time.sleep(0.5)
     finally:
         timeline = recorder.stop(timeout=5)
     result = grade(

@@ -48,6 +48,10 @@ def _metric(d: Docs) -> dict[str, Any]:
     return d["analysis-template.yaml"][0]["spec"]["metrics"][0]
 
 
+def _urgent(d: Docs) -> dict[str, Any]:
+    return d["analysis-template.yaml"][0]["spec"]["metrics"][1]
+
+
 def _service(d: Docs, name: str) -> dict[str, Any]:
     return next(s for s in d["services.yaml"] if s["metadata"]["name"] == name)
 
@@ -197,7 +201,51 @@ WRONG: list[tuple[str, Callable[[Docs], None], str, str]] = [
         "no successCondition",
     ),
     ("unknown-field", _set(_canary, "stepz", []), "schema-valid", "stepz"),
+    (
+        "no-urgent-metric",
+        lambda d: _metric_list(d).pop(1),
+        "analysis-urgent",
+        "no metric of the analysis reads urgent_ratio",
+    ),
+    (
+        "urgent-loose",
+        _set(_urgent, "successCondition", "result < 0.5"),
+        "analysis-urgent",
+        "unhealthy",
+    ),
+    (
+        "urgent-too-tight",
+        _set(_urgent, "successCondition", "result < 0.05"),
+        "analysis-urgent",
+        "healthy measurement (0.05)",
+    ),
+    ("urgent-no-condition", _drop(_urgent, "successCondition"), "analysis-urgent", "no success"),
+    (
+        "urgent-template-not-run",
+        lambda d: d["analysis-template.yaml"].append(_own_template(_metric_list(d).pop(1))),
+        "analysis-urgent",
+        "does not run it",
+    ),
 ]
+
+
+def _metric_list(d: Docs) -> list[dict[str, Any]]:
+    return d["analysis-template.yaml"][0]["spec"]["metrics"]
+
+
+def _own_template(metric: dict[str, Any]) -> dict[str, Any]:
+    """An AnalysisTemplate `urgent-ratio` holding just `metric`."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AnalysisTemplate",
+        "metadata": {"name": "urgent-ratio"},
+        "spec": {"metrics": [metric]},
+    }
+
+
+def _urgent_in_own_template(d: Docs) -> None:
+    d["analysis-template.yaml"].append(_own_template(_metric_list(d).pop(1)))
+    _canary(d)["analysis"]["templates"].append({"templateName": "urgent-ratio"})
 
 
 # Correct answers written differently: every one must keep full marks.
@@ -229,6 +277,19 @@ RIGHT: list[tuple[str, Callable[[Docs], None]]] = [
     ("short-host", _set(_web, "url", "http://agent-canary:8080/stats")),
     ("step-analysis", _step_analysis),
     ("templated-url", _templated_url),
+    ("urgent-first", lambda d: _metric_list(d).reverse()),
+    ("urgent-own-template", _urgent_in_own_template),
+    (
+        "urgent-failure-condition",
+        lambda d: (
+            _urgent(d).pop("successCondition"),
+            _urgent(d).update(failureCondition="result > 0.2"),
+        ),
+    ),
+    (
+        "urgent-named-only",  # found by its name when the jsonPath is written differently
+        lambda d: _urgent(d)["provider"]["web"].update(jsonPath="{.urgent_ratio}"),
+    ),
     (
         "numeric-target-port",
         lambda d: _service(d, "agent-canary")["spec"]["ports"][0].update(targetPort=8080),
@@ -261,6 +322,7 @@ def test_starter_fails_exactly_the_checks_the_task_is_about():
         "analysis-wired",
         "analysis-metric",
         "analysis-condition",
+        "analysis-urgent",
     }
     assert "no steps" in failed["canary-steps"]
     assert "no AnalysisTemplate" in failed["analysis-metric"]
@@ -306,6 +368,8 @@ def test_messages_never_print_the_expected_answer():
         if check_id == "analysis-condition":
             own = str(_metric(docs).get("successCondition"))  # the learner's own text may echo
             assert "0.01" not in check.observed.replace(own, ""), name
+        if check_id == "analysis-urgent":
+            assert "0.15" not in check.observed, name  # the solution's bound
 
 
 def test_hint_ladder_climbs_with_attempts_and_stops_at_the_last():
