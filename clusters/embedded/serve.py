@@ -89,7 +89,7 @@ def serve(
     api_url = f"https://{HOST}:{port}"
     write_kubeconfig(state_dir, api_url, tls.ca_cert)
     clock = Clock(time_scale)
-    store = Store(files["db"], clock)
+    store = Store(files["db"], clock, graceful_pod_deletion=True)
     app = create_app(
         store,
         clock,
