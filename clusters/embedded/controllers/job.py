@@ -12,12 +12,11 @@ durations are cluster time. Not modelled: Indexed completion, suspend, pod failu
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from clusters.embedded.controllers.base import Controller, Key, Watched
-from clusters.embedded.controllers.podutil import controller_of, is_ready, owner_reference
-from clusters.embedded.controllers.replicaset import admit_created
+from clusters.embedded.controllers.podutil import controller_of, is_ready
+from clusters.embedded.controllers.replicaset import create_owned_pod, delete_owned_pod
 from clusters.embedded.events import EventRecorder
 from clusters.embedded.resources import ResourceType, find_plural
 from clusters.embedded.status import ApiError
@@ -217,37 +216,10 @@ class JobController(Controller):
         ]
 
     def _create_pod(self, job: dict[str, Any]) -> dict[str, Any]:
-        template = copy.deepcopy((job.get("spec") or {}).get("template") or {})
-        meta = template.get("metadata") or {}
-        pod: dict[str, Any] = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "generateName": f"{job['metadata']['name']}-",
-                "namespace": job["metadata"]["namespace"],
-                "labels": {**(meta.get("labels") or {}), **job_labels(job)},
-                "ownerReferences": [owner_reference(job)],
-            },
-            "spec": template.get("spec") or {},
-        }
-        if meta.get("annotations"):
-            pod["metadata"]["annotations"] = dict(meta["annotations"])
-        created = self.store.create(PODS, admit_created(PODS, pod))
-        self.recorder.emit(
-            job, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}"
-        )
-        return created
+        return create_owned_pod(self.store, self.recorder, job, job_labels(job))
 
     def _delete_pod(self, job: dict[str, Any], pod: dict[str, Any]) -> None:
-        try:
-            self.store.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
-        except ApiError as error:
-            if error.code != 404:
-                raise
-            return
-        self.recorder.emit(
-            job, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}"
-        )
+        delete_owned_pod(self.store, self.recorder, job, pod)
 
     def _write_status(self, job: dict[str, Any], status: dict[str, Any]) -> None:
         if status == job.get("status"):

@@ -23,7 +23,7 @@ from clusters.embedded.events import EventRecorder
 from clusters.embedded.resources import find_plural
 from clusters.embedded.status import ApiError
 
-__all__ = ["ReplicaSetController", "admit_created"]
+__all__ = ["ReplicaSetController", "admit_created", "create_owned_pod", "delete_owned_pod"]
 
 REPLICASETS = find_plural("apps", "v1", "replicasets")
 PODS = find_plural("", "v1", "pods")
@@ -35,6 +35,49 @@ def admit_created(resource: Any, obj: dict[str, Any]) -> dict[str, Any]:
     from clusters.embedded.validation import admit
 
     return admit(resource, obj, field_validation="Ignore", operation="CREATE").obj
+
+
+def create_owned_pod(
+    store: Any,
+    recorder: EventRecorder,
+    owner: dict[str, Any],
+    extra_labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Create a pod from the owner's `spec.template` (generateName `<owner>-`, controller
+    ownerReference, API defaults) and record SuccessfulCreate, as the workload controllers do."""
+    template = copy.deepcopy((owner.get("spec") or {}).get("template") or {})
+    meta = template.get("metadata") or {}
+    pod: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "generateName": f"{owner['metadata']['name']}-",
+            "namespace": owner["metadata"]["namespace"],
+            "labels": {**(meta.get("labels") or {}), **(extra_labels or {})},
+            "ownerReferences": [owner_reference(owner)],
+        },
+        "spec": template.get("spec") or {},
+    }
+    if meta.get("annotations"):
+        pod["metadata"]["annotations"] = dict(meta["annotations"])
+    created: dict[str, Any] = store.create(PODS, admit_created(PODS, pod))
+    recorder.emit(
+        owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}"
+    )
+    return created
+
+
+def delete_owned_pod(
+    store: Any, recorder: EventRecorder, owner: dict[str, Any], pod: dict[str, Any]
+) -> None:
+    """Delete one of the owner's pods and record SuccessfulDelete (a pod already gone is fine)."""
+    try:
+        store.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
+    except ApiError as error:
+        if error.code != 404:
+            raise
+        return
+    recorder.emit(owner, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
 
 
 def _pod_owner_keys(pod: dict[str, Any]) -> list[Key]:
@@ -113,37 +156,10 @@ class ReplicaSetController(Controller):
         return owned
 
     def _create_pod(self, rs: dict[str, Any]) -> dict[str, Any]:
-        template = copy.deepcopy(rs.get("spec", {}).get("template") or {})
-        meta = template.get("metadata") or {}
-        pod = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "generateName": f"{rs['metadata']['name']}-",
-                "namespace": rs["metadata"]["namespace"],
-                "labels": dict(meta.get("labels") or {}),
-                "ownerReferences": [owner_reference(rs)],
-            },
-            "spec": template.get("spec") or {},
-        }
-        if meta.get("annotations"):
-            pod["metadata"]["annotations"] = dict(meta["annotations"])
-        created = self.store.create(PODS, admit_created(PODS, pod))
-        self.recorder.emit(
-            rs, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}"
-        )
-        return created
+        return create_owned_pod(self.store, self.recorder, rs)
 
     def _delete_pod(self, rs: dict[str, Any], pod: dict[str, Any]) -> None:
-        try:
-            self.store.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
-        except ApiError as error:
-            if error.code != 404:
-                raise
-            return
-        self.recorder.emit(
-            rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}"
-        )
+        delete_owned_pod(self.store, self.recorder, rs, pod)
 
     def _update_status(self, rs: dict[str, Any], active: list[dict[str, Any]]) -> float | None:
         spec = rs.get("spec", {})
