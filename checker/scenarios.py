@@ -14,7 +14,8 @@ from checker.timeline import Timeline, TimelineEntry, rollout_entry_data
 __all__ = ["ROLLBACK_PATHS", "WRONG_PATHS", "canary_timeline", "rollout_object", "settled_snapshot"]
 
 GOOD, BAD = "rollout-lab/task-agent:v1", "rollout-lab/task-agent:v4"
-H1, H4 = "6c779b88b6", "7d5f8c9b4d"
+QUIET = "rollout-lab/task-agent:v3"  # no errors, ~4x the P0 tasks: the urgent-ratio metric fails it
+H1, H4, H3 = "6c779b88b6", "7d5f8c9b4d", "5b8d9f6c7a"
 STEPS = 5
 ROLLBACK_PATHS = (
     "abort_then_undo",
@@ -126,7 +127,9 @@ _ABORT_TEXT = (
 
 
 def canary_timeline(path: str, start: float = 1_764_150_000.0) -> Timeline:
-    """The exercise as a recorder would see it, ending with `path` (see ROLLBACK/WRONG_PATHS)."""
+    """The exercise as a recorder would see it, ending with `path` (see ROLLBACK/WRONG_PATHS).
+
+    The analysis-driven rollback paths then also release the quiet v3, aborted the same way."""
     timeline = Timeline(namespace="lab-canary", started_at=start, time_scale=1.0)
     t = start
 
@@ -272,6 +275,52 @@ def canary_timeline(path: str, start: float = 1_764_150_000.0) -> Timeline:
             "RolloutCompleted",
             f"Rollout completed update to revision 3 ({H1}): Rollback within window",
         )
+    if path in ("abort_then_undo", "abort_then_set_image", "abort_then_reapply"):
+        # Then the quiet regression: v3 released, its urgent-ratio metric fails, aborted, undone.
+        quiet_run = f"agent-{H3}-4"
+        quiet_text = (
+            'Rollout aborted update to revision 4: Metric "urgent-ratio" assessed Failed due to '
+            "failed (2) > failureLimit (1)"
+        )
+        rollout(
+            rollout_object(
+                QUIET,
+                pod_hash=H3,
+                stable=H1,
+                phase="Paused",
+                step=1,
+                revision=4,
+                generation=4,
+                pause=True,
+                message="CanaryPauseStep",
+                progressing=("Unknown", "RolloutPaused", "Rollout is paused"),
+            ),
+            dt=30,
+        )
+        add("analysisrun", quiet_run, {"phase": "Failed", "message": "", "rollout": "agent"}, 10)
+        event(
+            "AnalysisRunFailed",
+            f"Background Analysis Run '{quiet_run}' Status New: 'Failed' Previous: 'Running'",
+            "Warning",
+        )
+        rollout(
+            rollout_object(
+                QUIET,
+                pod_hash=H3,
+                stable=H1,
+                phase="Degraded",
+                step=0,
+                revision=4,
+                generation=4,
+                abort=True,
+                message=f"RolloutAborted: {quiet_text}",
+                progressing=("False", "RolloutAborted", quiet_text),
+            ),
+            dt=2,
+        )
+        event("RolloutAborted", quiet_text, "Warning")
+        rollout(_healthy(GOOD, H1, 5, 5), dt=20)
+        event("RolloutCompleted", f"Rollout completed update to revision 5 ({H1})")
     if path == "rollback_then_bad_again":
         rollout(
             rollout_object(

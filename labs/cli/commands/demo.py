@@ -1,9 +1,10 @@
 """`rollout-lab demo`: lab 3 (canary with analysis) end to end in the terminal, in under a minute.
 
 For a newcomer: a private embedded cluster at time-scale 30 (a 5-minute pause takes 10 seconds),
-the reference manifests, steady traffic, the faulty v4 release stopped by its analysis, an
-undo back to v1, and the checker's report. The live rollout tree and traffic numbers are the
-notebook views' text form. Nothing of the learner's own lab or workspace is touched.
+the reference manifests, steady traffic, the faulty v4 and then the quiet v3 release each
+stopped by its analysis and undone back to v1, and the checker's report. The live rollout tree
+and traffic numbers are the notebook views' text form. Nothing of the learner's own lab or
+workspace is touched.
 """
 
 from __future__ import annotations
@@ -124,7 +125,9 @@ def _run(console: Console, home: Path, scale: float) -> int:
     try:
         session = LabSession.open(LAB, kubeconfig=cluster.kubeconfig_path, time_scale=scale)
         narrator = _Narrator(console, session)
-        narrator.step("apply the reference manifests: a 3-replica canary gated on error rate")
+        narrator.step(
+            "apply the reference manifests: a 3-replica canary gated on error rate and urgent ratio"
+        )
         session.workspace.use_solution()
         console.print(session.apply().text(), highlight=False)
         narrator.watch(lambda: session.wait_phase("Healthy", timeout=90))
@@ -135,6 +138,12 @@ def _run(console: Console, home: Path, scale: float) -> int:
         console.print(session.release("v4"), highlight=False)
         narrator.watch(lambda: session.wait_phase("Degraded", timeout=120, abort=True))
         narrator.step("the analysis aborted it; roll back with undo")
+        console.print(session.action("undo"), highlight=False)
+        narrator.watch(lambda: session.wait_phase("Healthy", timeout=90))
+        narrator.step("release v3, the quiet regression (no errors, ~4x the urgent tasks)")
+        console.print(session.release("v3"), highlight=False)
+        narrator.watch(lambda: session.wait_phase("Degraded", timeout=120, abort=True))
+        narrator.step("the urgent-ratio metric aborted it; undo again")
         console.print(session.action("undo"), highlight=False)
         narrator.watch(lambda: session.wait_phase("Healthy", timeout=90))
         session.stop_traffic()

@@ -58,7 +58,7 @@ def test_static_check_of_the_solution_passes(tmp_path, capsys):
         main(["check", "canary-analysis", "--dir", str(_workdir(tmp_path, "solution")), "--static"])
         == 0
     )
-    assert "public checks: 19 / 19" in capsys.readouterr().out  # points of visible manifest checks
+    assert "public checks: 21 / 21" in capsys.readouterr().out  # points of visible manifest checks
 
 
 def test_live_check_without_a_cluster_is_undecided_not_failed(tmp_path, capsys):
