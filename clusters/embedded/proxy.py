@@ -248,11 +248,12 @@ class ServiceProxy:
             for pump in pumps:
                 pump.cancel()
             await asyncio.gather(*pumps, return_exceptions=True)
-            for side in (writer, up_writer):
-                if side is not None:
-                    side.close()
-                    with contextlib.suppress(OSError):
-                        await side.wait_closed()
+            sides = [side for side in (writer, up_writer) if side is not None]
+            for side in sides:  # close both before awaiting: a cancel must not skip one
+                side.close()
+            for side in sides:
+                with contextlib.suppress(OSError):
+                    await side.wait_closed()
 
     async def close(self) -> None:
         """Stop listening, end open connections and forget every route."""
@@ -263,12 +264,17 @@ class ServiceProxy:
         self._backends.clear()
         for server in servers:
             server.close()
-        await asyncio.sleep(0)  # handlers of connections accepted a moment ago start and register
+        # Connections accepted a moment ago need a few loop turns before their handler runs
+        # (and, seeing `_closed`, resets them); a handler cancelled unstarted leaks its socket.
+        for _ in range(5):
+            await asyncio.sleep(0)
         for task in list(self._connections):
             task.cancel()
         await asyncio.gather(*self._connections, return_exceptions=True)
         for server in servers:
             await server.wait_closed()
+        for _ in range(5):
+            await asyncio.sleep(0)
         if self._published:
             self.resolver.publish({})  # nothing answers for these names any more
             self._published = {}

@@ -105,6 +105,9 @@ def run(scenario, tmp_path: Path) -> None:
             await scenario(proxy)
         finally:
             await proxy.close()
+            # Backend handlers of connections accepted a moment ago run (and close) before the
+            # loop ends; a handler task cancelled before its first step would leak its writer.
+            await asyncio.sleep(0.05)
             for server in servers:
                 server.close()
                 await server.wait_closed()
