@@ -264,17 +264,12 @@ class ServiceProxy:
         self._backends.clear()
         for server in servers:
             server.close()
-        # Connections accepted a moment ago need a few loop turns before their handler runs
-        # (and, seeing `_closed`, resets them); a handler cancelled unstarted leaks its socket.
-        for _ in range(5):
-            await asyncio.sleep(0)
+        await asyncio.sleep(0)  # handlers of connections accepted a moment ago start and register
         for task in list(self._connections):
             task.cancel()
         await asyncio.gather(*self._connections, return_exceptions=True)
         for server in servers:
             await server.wait_closed()
-        for _ in range(5):
-            await asyncio.sleep(0)
         if self._published:
             self.resolver.publish({})  # nothing answers for these names any more
             self._published = {}
