@@ -71,6 +71,16 @@ def lab_harness(tmp: Path, lab_id: str, *, workloads: bool = True) -> Iterator[L
             cluster.stop()
 
 
+def starter_statuses(harness: LabHarness) -> dict[str, tuple[Status, str]]:
+    """Check the untouched starter once (live checks get one second) and return the statuses."""
+    session = harness.open("starter")
+    try:
+        result = session.check(deadline=1)
+    finally:
+        session.close()
+    return statuses(result)
+
+
 def statuses(result: LabResult) -> dict[str, tuple[Status, str]]:
     """check id -> (status, observed) for assertions with readable failure output."""
     return {c.id: (c.status, c.observed) for c in result.checks}

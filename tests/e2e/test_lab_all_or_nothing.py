@@ -13,6 +13,7 @@ from lab_content_support import (
     assert_full_marks,
     bundle_result,
     lab_harness,
+    starter_statuses,
     statuses,
 )
 
@@ -31,12 +32,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHarness]:
 
 
 def test_starter_fails_fleet_size_and_live_checks_wait(harness: LabHarness) -> None:
-    session = harness.open("starter")
-    try:
-        result = session.check(deadline=1)
-    finally:
-        session.close()
-    seen = statuses(result)
+    seen = starter_statuses(harness)
     assert seen["deployment-spec"][0] is Status.FAILED
     assert "spec.replicas is 1" in seen["deployment-spec"][1]
     for check in ("files-parse", "schema-valid", "deployment-present"):

@@ -12,6 +12,7 @@ from lab_content_support import (
     assert_full_marks,
     bundle_result,
     lab_harness,
+    starter_statuses,
     statuses,
 )
 
@@ -35,12 +36,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHarness]:
 
 
 def test_starter_fails_only_the_preview_wiring(harness: LabHarness) -> None:
-    session = harness.open("starter")
-    try:
-        result = session.check(deadline=1)
-    finally:
-        session.close()
-    seen = statuses(result)
+    seen = starter_statuses(harness)
     failed = {k for k, (status, _) in seen.items() if status is Status.FAILED}
     assert failed == {"bluegreen-services"}, seen
     assert "previewService is empty" in seen["bluegreen-services"][1]

@@ -12,6 +12,7 @@ from lab_content_support import (
     assert_full_marks,
     bundle_result,
     lab_harness,
+    starter_statuses,
     statuses,
 )
 
@@ -37,12 +38,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHarness]:
 
 
 def test_starter_fails_the_rollout_checks_and_live_checks_wait(harness: LabHarness) -> None:
-    session = harness.open("starter")
-    try:
-        result = session.check(deadline=1)
-    finally:
-        session.close()
-    seen = statuses(result)
+    seen = starter_statuses(harness)
     assert seen["files-parse"][0] is Status.PASSED
     assert seen["schema-valid"][0] is Status.PASSED
     for check in ROLLOUT_CHECKS:
